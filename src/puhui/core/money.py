@@ -12,18 +12,17 @@ from __future__ import annotations
 import decimal
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
-from typing import Union
+from enum import StrEnum
 
 from puhui.core.errors import ValidationError
 
-Number = Union[Decimal, int, str]
+Number = Decimal | int | str
 
 #: minor unit of each supported currency (ISO 4217 exponent).
 MINOR_UNIT: dict[str, Decimal] = {"CNY": Decimal("0.01"), "USD": Decimal("0.01"), "HKD": Decimal("0.01")}
 
 
-class Rounding(str, Enum):
+class Rounding(StrEnum):
     """Rounding modes a product may choose; HALF_UP (四舍五入) is the default."""
 
     HALF_UP = decimal.ROUND_HALF_UP
@@ -52,7 +51,7 @@ DEFAULT_ROUNDING = Rounding.HALF_UP
 
 def to_decimal(value: Number, *, field: str = "amount") -> Decimal:
     """Exact conversion to Decimal; floats, NaN and infinities are refused with a ValidationError."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise ValidationError(
             f"{field}: pass money and rates as str, int or Decimal, not {type(value).__name__}",
             code="float_not_allowed",

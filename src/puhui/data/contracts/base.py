@@ -10,12 +10,12 @@ in English and Chinese, and the checks ingestion applies. The Arrow schema of th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 import pyarrow as pa
 
 
-class FieldType(str, Enum):
+class FieldType(StrEnum):
     """Logical field types and their Arrow storage."""
 
     STRING = "string"
@@ -44,7 +44,7 @@ _ARROW: dict[FieldType, pa.DataType] = {
 }
 
 
-class Check(str, Enum):
+class Check(StrEnum):
     """Value checks beyond the type that ingestion applies to a field."""
 
     USCC = "uscc"  # GB 32100-2015 unified social credit code
