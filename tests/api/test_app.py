@@ -1,0 +1,88 @@
+"""The app's error contract over real HTTP (uvicorn on a free port): problem+json, never a 500 for bad input."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from puhui.api import create_app
+from puhui.core.errors import NotFound
+
+
+class _Body(BaseModel):
+    amount: int
+
+
+def _app() -> FastAPI:
+    app = create_app()
+
+    @app.get("/v1/_test/missing")
+    def missing() -> None:
+        raise NotFound("enterprise 91110108551385082Q is unknown", code="enterprise_not_found")
+
+    @app.post("/v1/_test/echo")
+    def echo(body: _Body) -> dict[str, int]:
+        return {"amount": body.amount}
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
+def test_domain_error_is_problem_json(base_url: str) -> None:
+    r = httpx.get(f"{base_url}/v1/_test/missing")
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["code"] == "enterprise_not_found"
+    assert "91110108551385082Q" in body["detail"]
+
+
+def test_bad_body_names_the_field(base_url: str) -> None:
+    r = httpx.post(f"{base_url}/v1/_test/echo", json={"amount": "lots"})
+    assert r.status_code == 422
+    body = r.json()
+    assert body["code"] == "request_invalid"
+    assert body["errors"][0]["field"] == "body.amount"
+
+
+def test_malformed_json_is_422_not_500(base_url: str) -> None:
+    r = httpx.post(f"{base_url}/v1/_test/echo", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["code"] == "request_invalid"
+
+
+def test_unknown_route_is_problem(base_url: str) -> None:
+    r = httpx.get(f"{base_url}/v1/nowhere")
+    assert r.status_code == 404
+    assert r.json()["code"] == "not_found"
+
+
+def test_docs_need_no_cdn(base_url: str) -> None:
+    html = httpx.get(f"{base_url}/docs").text
+    assert "cdn.jsdelivr" not in html and "unpkg" not in html
+    script = html.split('src="', 1)[1].split('"', 1)[0]
+    assert script.startswith("/")
+    assert httpx.get(f"{base_url}{script}").status_code == 200
