@@ -35,6 +35,12 @@ class Rounding(StrEnum):
     @classmethod
     def parse(cls, text: str) -> Rounding:
         """`half_up`, `HALF_UP` or `ROUND_HALF_UP` → `Rounding.HALF_UP`; anything else is a ValidationError."""
+        if isinstance(text, Rounding):
+            return text
+        if not isinstance(text, str):
+            raise ValidationError(
+                f"rounding mode must be text, not {type(text).__name__}", code="unknown_rounding_mode", field="rounding"
+            )
         key = text.strip().upper().removeprefix("ROUND_")
         try:
             return cls[key]
@@ -67,11 +73,17 @@ def to_decimal(value: Number, *, field: str = "amount") -> Decimal:
 
 
 def quantize(value: Decimal, currency: str = "CNY", rounding: Rounding = DEFAULT_ROUNDING) -> Decimal:
-    """Round a Decimal to the currency's minor unit with the given rule."""
-    return value.quantize(MINOR_UNIT[currency], rounding=rounding.value)
+    """Round a Decimal to the currency's minor unit with the given rule (never a negative zero)."""
+    try:
+        q = value.quantize(MINOR_UNIT[currency], rounding=rounding.value)
+    except decimal.InvalidOperation:
+        raise ValidationError(
+            f"amount {value} is too large to hold at the minor unit", code="amount_out_of_range", field="amount"
+        ) from None
+    return q.copy_abs() if q.is_zero() else q
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class Money:
     """An amount in a currency, always held at the currency's minor unit (CNY: the fen)."""
 
@@ -91,6 +103,12 @@ class Money:
     @classmethod
     def from_fen(cls, fen: int, currency: str = "CNY") -> Money:
         """From an integer count of minor units (分)."""
+        if isinstance(fen, bool) or not isinstance(fen, int):
+            raise ValidationError(
+                f"fen must be an int count of minor units, not {type(fen).__name__}",
+                code="not_integer_fen",
+                field="fen",
+            )
         return cls(Decimal(fen) * MINOR_UNIT[currency], currency)
 
     @property
@@ -102,9 +120,32 @@ class Money:
         if not isinstance(other, Money):
             raise TypeError(f"cannot combine Money with {type(other).__name__}")
         if other.currency != self.currency:
-            raise ValidationError(
-                f"currency mismatch: {self.currency} vs {other.currency}", code="currency_mismatch"
-            )
+            raise ValidationError(f"currency mismatch: {self.currency} vs {other.currency}", code="currency_mismatch")
+
+    # Ordering only within one currency: CNY 1 < USD 2 is a question without an answer.
+    def __lt__(self, other: Money) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return self.amount >= other.amount
 
     def __add__(self, other: Money) -> Money:
         self._same(other)
@@ -132,7 +173,7 @@ class Money:
         total_fen, total_w = self.fen, sum(ws)
         raw = [Decimal(total_fen) * w / total_w for w in ws]
         base = [int(r.to_integral_value(rounding=decimal.ROUND_FLOOR)) for r in raw]
-        order = sorted(range(len(ws)), key=lambda i: (raw[i] - base[i]), reverse=True)
+        order = sorted(range(len(ws)), key=lambda i: raw[i] - base[i], reverse=True)
         for i in order[: total_fen - sum(base)]:
             base[i] += 1
         return [Money.from_fen(b, self.currency) for b in base]
