@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from puhui.core.errors import PuhuiError
 
@@ -24,7 +25,8 @@ err_console = Console(stderr=True)
 
 
 def _fail(e: PuhuiError) -> typer.Exit:
-    err_console.print(f"[bold red]error[/] [{e.code}] {e.message}")
+    """Print a PuhuiError as one line (code and message, no markup interpretation) and exit 2."""
+    err_console.print(f"[bold red]error[/] {escape(f'[{e.code}]')} {escape(e.message)}", soft_wrap=True)
     return typer.Exit(code=2)
 
 
@@ -53,12 +55,16 @@ def ingest(
     source: Annotated[str, typer.Argument(help="Source name (a data contract), e.g. tax_monthly.")],
     file: Annotated[Path, typer.Argument(help="CSV or Parquet file in the source's contract.")],
     home: Annotated[Path | None, typer.Option(help="PUHUI_HOME (default ./var).")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Business date for future-date checks (default: today).")] = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding of a CSV file (e.g. gb18030).")] = "utf-8",
 ) -> None:
     """Load a CSV/Parquet file into the raw zone; bad rows go to quarantine with the reason."""
+    from puhui.core.dates import parse_date
     from puhui.data.ingest import ingest_file, print_report
 
     try:
-        report = ingest_file(source, file, home=home)
+        as_of_date = parse_date(as_of, field="as_of") if as_of else None
+        report = ingest_file(source, file, home=home, as_of=as_of_date, encoding=encoding)
     except PuhuiError as e:
         raise _fail(e) from e
     print_report(report, console)
@@ -73,6 +79,56 @@ def summary(home: Annotated[Path | None, typer.Option(help="PUHUI_HOME (default 
         print_summary(home=home, console=console)
     except PuhuiError as e:
         raise _fail(e) from e
+
+
+@app.command()
+def schedule(
+    principal: Annotated[str, typer.Option(help="Principal (本金) in yuan, e.g. 100000 or 100000.00.")],
+    annual_rate: Annotated[str, typer.Option(help="Contract 年利率: a fraction (0.0435) or a percent (4.35%).")],
+    term: Annotated[int, typer.Option(help="Term in months.")],
+    method: Annotated[str, typer.Option(
+        help="equal_instalment (等额本息), equal_principal (等额本金), interest_only (按月付息到期还本), "
+             "revolving (随借随还) or bullet (到期一次还本付息).")],
+    day_count: Annotated[str, typer.Option(help="ACT/360, ACT/365F, ACT/ACT or 30/360.")] = "ACT/360",
+    start: Annotated[str | None, typer.Option(help="Value date YYYY-MM-DD (default: today, Asia/Shanghai).")] = None,
+    rounding: Annotated[str, typer.Option(help="half_up, half_even, down, up, floor or ceiling.")] = "half_up",
+    multiples_of: Annotated[str | None, typer.Option(help="Round the level instalment to this multiple.")] = None,
+    repayment_day: Annotated[int | None, typer.Option(help="Fixed repayment / settlement day of month.")] = None,
+    roll: Annotated[str, typer.Option(help="Holiday roll: following, modified_following, preceding, none.")
+                    ] = "following",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the lines as JSON (money as strings).")] = False,
+) -> None:
+    """Print a repayment schedule (还款计划): period, due date, principal, interest, instalment, balance."""
+    import json
+
+    from puhui.core.dates import SystemClock
+    from puhui.lending import LoanTerms, build_schedule
+
+    try:
+        terms = LoanTerms(
+            principal=principal, annual_rate=annual_rate, term_months=term, method=method,
+            start=start if start is not None else SystemClock().today(), day_count=day_count,
+            rounding=rounding, multiples_of=multiples_of, repayment_day=repayment_day, roll=roll,
+        )
+        plan = build_schedule(terms)
+    except PuhuiError as e:
+        raise _fail(e) from e
+    if as_json:
+        typer.echo(json.dumps(plan.to_rows(), ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{terms.method.chinese} {terms.principal} @ {terms.annual_rate} × {terms.term_months} "
+                        f"months, {terms.day_count}, from {terms.start}")
+    for name in ("period", "due date", "principal", "interest", "instalment", "balance"):
+        table.add_column(name, justify="left" if name == "due date" else "right")
+    for row in plan.to_rows():
+        table.add_row(str(row["period"]), row["due_date"], row["principal"], row["interest"], row["instalment"],
+                      row["balance"])
+    table.add_section()
+    table.add_row("total", "", str(plan.total_principal.amount), str(plan.total_interest.amount),
+                  str(plan.total_payment.amount), "")
+    console.print(table)
 
 
 @db_app.command("upgrade")
