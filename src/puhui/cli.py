@@ -20,6 +20,16 @@ app = typer.Typer(name="puhui", help="普惠 puhui: online, data-driven lending 
                   no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="The transactional store (SQLite by default, PostgreSQL via PUHUI_DATABASE_URL).")
 app.add_typer(db_app, name="db")
+
+
+def _mount_subapps() -> None:
+    """Capability packages own their sub-commands; mounted here so `puhui --help` lists them."""
+    from puhui.collateral.cli import avm_app
+
+    app.add_typer(avm_app, name="avm", help="Automated valuation model: fit, evaluate, value a unit.")
+
+
+_mount_subapps()
 console = Console()
 err_console = Console(stderr=True)
 
