@@ -25,8 +25,12 @@ app.add_typer(db_app, name="db")
 def _mount_subapps() -> None:
     """Capability packages own their sub-commands; mounted here so `puhui --help` lists them."""
     from puhui.collateral.cli import avm_app
+    from puhui.lending.cli import register as register_lending
+    from puhui.supplychain.cli import vouchers_app
 
     app.add_typer(avm_app, name="avm", help="Automated valuation model: fit, evaluate, value a unit.")
+    app.add_typer(vouchers_app, name="vouchers", help="Supply chain: chains, chain limits, credit vouchers.")
+    register_lending(app)  # puhui eod, puhui trial-balance
 
 
 _mount_subapps()

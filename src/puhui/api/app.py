@@ -73,4 +73,10 @@ def create_app() -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    # Routers import lazily: they depend on puhui.api.deps, which must not import this module back.
+    from puhui.lending.api import router as lending_router
+    from puhui.supplychain.api import router as supplychain_router
+
+    for router in (lending_router, supplychain_router):
+        app.include_router(router)
     return app

@@ -1,0 +1,116 @@
+"""puhui.supplychain: the digital supply chain (数字供应链) — chains, chain limits and multi-tier credit vouchers.
+
+What this package offers (everything not listed in `__all__` is private):
+
+* **Chains** (`chains`) — `ChainSource` reads core enterprises, members (relation, tier, tenure) and
+  monthly trade from the raw zone, point in time, into a `Chain` (`graph()` the chain view,
+  `dependence()` each member's dependence on the core); `ChainLimit` / `approve_limit` the approved
+  voucher limit of a core enterprise.
+* **Vouchers** (`vouchers`, pure) — the ledger in integer fen: `issue`, `accept_issue`, `cancel_issue`,
+  `split`, `transfer`, `distribute`, `accept_transfer`, `reject_transfer`, `withdraw_transfer`,
+  `finance`, `pledge`, `release_pledge`, `present`, `settle`, `dishonour`, each returning a `Change`;
+  `discount` (proceeds = face − face × rate × days / 360), `tenor_review` (银发〔2025〕77号),
+  `check_voucher` (the invariants), and `VoucherLedger`, the whole book in memory.
+* **Service** (`service`) — the `do_*` actions on the SQL store (one transaction, audit row, idempotency
+  key, row locks each) and the queries (`get_voucher`, `voucher_history`, `holdings_of`,
+  `voucher_exposure`, `reconcile`). **API** (`api.router`) and **CLI** (`cli.vouchers_app`) sit on it.
+
+Bad input raises the `PuhuiError` tree with a stable code: `sub_fen_amount`, `non_positive_amount`,
+`split_exceeds_holding`, `not_holder`, `holding_locked` (and `holding_<status>`), `not_transferable`,
+`voucher_matured`, `registration_required`, `registration_ref_used`, `over_chain_limit`,
+`tenor_exceeds_maximum`, `payable_exceeded`, `already_settled`, `not_yet_due`, `not_counterparty`, …
+"""
+
+from puhui.supplychain.chains import (
+    Chain,
+    ChainLimit,
+    ChainMember,
+    ChainSource,
+    CoreEnterprise,
+    LimitStatus,
+    TradeSummary,
+    approve_limit,
+)
+from puhui.supplychain.vouchers import (
+    LIVE_STATUSES,
+    MAX_FACE_FEN,
+    Change,
+    DiscountQuote,
+    Financing,
+    Holding,
+    HoldingStatus,
+    LedgerInvariantError,
+    Payable,
+    Payment,
+    TransferMode,
+    Voucher,
+    VoucherEvent,
+    VoucherLedger,
+    VoucherStatus,
+    accept_issue,
+    accept_transfer,
+    cancel_issue,
+    check_voucher,
+    confirm_payable,
+    discount,
+    dishonour,
+    distribute,
+    finance,
+    issue,
+    pledge,
+    present,
+    reject_transfer,
+    release_pledge,
+    settle,
+    split,
+    tenor_review,
+    to_fen,
+    transfer,
+    withdraw_transfer,
+)
+
+__all__ = [
+    "LIVE_STATUSES",
+    "MAX_FACE_FEN",
+    "Chain",
+    "ChainLimit",
+    "ChainMember",
+    "ChainSource",
+    "Change",
+    "CoreEnterprise",
+    "DiscountQuote",
+    "Financing",
+    "Holding",
+    "HoldingStatus",
+    "LedgerInvariantError",
+    "LimitStatus",
+    "Payable",
+    "Payment",
+    "TradeSummary",
+    "TransferMode",
+    "Voucher",
+    "VoucherEvent",
+    "VoucherLedger",
+    "VoucherStatus",
+    "accept_issue",
+    "accept_transfer",
+    "approve_limit",
+    "cancel_issue",
+    "check_voucher",
+    "confirm_payable",
+    "discount",
+    "dishonour",
+    "distribute",
+    "finance",
+    "issue",
+    "pledge",
+    "present",
+    "reject_transfer",
+    "release_pledge",
+    "settle",
+    "split",
+    "tenor_review",
+    "to_fen",
+    "transfer",
+    "withdraw_transfer",
+]
