@@ -19,6 +19,7 @@ env: $(STAMP)
 demo: env
 	$(BIN)/puhui synth
 	$(BIN)/puhui summary
+	$(BIN)/puhui indicators --as-of 2026-10-31
 
 test: env
 	$(BIN)/ruff check .
@@ -33,7 +34,7 @@ fmt: env
 	$(BIN)/ruff format .
 
 bench: env
-	$(BIN)/python benchmarks/synth.py
+	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # Re-pin requirements.lock after changing dependencies in pyproject.toml.
 lock: env

@@ -25,12 +25,15 @@ app.add_typer(db_app, name="db")
 def _mount_subapps() -> None:
     """Capability packages own their sub-commands; mounted here so `puhui --help` lists them."""
     from puhui.collateral.cli import avm_app
+    from puhui.indicators import cli as indicators_cli
     from puhui.lending.cli import register as register_lending
     from puhui.supplychain.cli import vouchers_app
 
     app.add_typer(avm_app, name="avm", help="Automated valuation model: fit, evaluate, value a unit.")
     app.add_typer(vouchers_app, name="vouchers", help="Supply chain: chains, chain limits, credit vouchers.")
     register_lending(app)  # puhui eod, puhui trial-balance
+    app.command("indicators")(indicators_cli.indicators)
+    app.command("profile")(indicators_cli.profile)
 
 
 _mount_subapps()
