@@ -130,13 +130,17 @@ def test_chain_limit_rules() -> None:
     assert isinstance(used.restore(60_000), ChainLimit) and used.restore(60_000).outstanding_fen == 0
 
 
-def test_the_synthetic_universe_reads_when_present() -> None:
-    """Smoke test on `var/raw` when a universe has been generated (skipped otherwise)."""
-    src = ChainSource(Path("var/raw"))
-    try:
-        cores = src.cores()
-    except NotFound:
-        pytest.skip("no synthetic universe under var/raw")
+def test_the_synthetic_universe_reads(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The chain reader on a small generated universe: every core has members, dependence is a share."""
+    from puhui.data.synth.config import SynthConfig
+    from puhui.data.synth.runner import run_synth
+
+    home = tmp_path_factory.mktemp("chain-universe")
+    run_synth(SynthConfig(enterprises=2_000, months=12, chunk_size=2_000, compounds=100, property_years=2),
+              home=home, fresh=True, console=None)
+    src = ChainSource(home / "raw")
+    cores = src.cores()
+    assert len(cores) >= 50
     chain = src.chain(cores[0].uscc, as_of=date(2026, 11, 1))
     assert chain.members and all(0 <= d <= 1 for d in chain.dependence().values())
     assert {m.tier for m in chain.members} <= {1, 2}
