@@ -27,10 +27,12 @@ def _mount_subapps() -> None:
     from puhui.collateral.cli import avm_app
     from puhui.indicators import cli as indicators_cli
     from puhui.lending.cli import register as register_lending
+    from puhui.models.cli import model_app
     from puhui.supplychain.cli import vouchers_app
 
     app.add_typer(avm_app, name="avm", help="Automated valuation model: fit, evaluate, value a unit.")
     app.add_typer(vouchers_app, name="vouchers", help="Supply chain: chains, chain limits, credit vouchers.")
+    app.add_typer(model_app, name="model", help="Credit models: scorecards and LightGBM challengers.")
     register_lending(app)  # puhui eod, puhui trial-balance
     app.command("indicators")(indicators_cli.indicators)
     app.command("profile")(indicators_cli.profile)

@@ -8,20 +8,12 @@ Public surface: `fit`, `load`, `Avm`, `AvmSettings`, `Subject`, `Valuation` (avm
 collateral product, monitoring and the API build on these.
 """
 
-import importlib
-from typing import Any
+from puhui.core.lazy import lazy_exports
 
-_EXPORTS = {
+# The CLI mounts `puhui avm` without paying for scikit-learn and polars at start-up.
+__getattr__, __all__ = lazy_exports(__name__, {
     "Avm": "avm", "AvmSettings": "avm", "Subject": "avm", "Valuation": "avm", "fit": "avm", "load": "avm",
     "HierarchicalIndex": "index", "RepeatSalesIndex": "index", "repeat_sales_index": "index",
     "RatioStudy": "metrics", "cod": "metrics", "mdape": "metrics", "median_ratio": "metrics", "ppe": "metrics",
     "prb": "metrics", "prd": "metrics", "ratio_study": "metrics",
-}
-__all__ = list(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    # Lazy (PEP 562): the CLI mounts `puhui avm` without paying for scikit-learn and polars at start-up.
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"puhui.collateral.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'puhui.collateral' has no attribute {name!r}")
+})
