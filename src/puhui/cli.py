@@ -24,13 +24,16 @@ app.add_typer(db_app, name="db")
 
 def _mount_subapps() -> None:
     """Capability packages own their sub-commands; mounted here so `puhui --help` lists them."""
-    from puhui.collateral.cli import avm_app
+    from puhui.collateral.cli import avm_app, revalue
     from puhui.indicators import cli as indicators_cli
     from puhui.lending.cli import register as register_lending
     from puhui.models.cli import model_app
     from puhui.supplychain.cli import vouchers_app
 
     app.add_typer(avm_app, name="avm", help="Automated valuation model: fit, evaluate, value a unit.")
+    collateral_app = typer.Typer(help="Collateral loans (网贷通 / e抵快贷): pledged properties and their lines.")
+    collateral_app.command("revalue")(revalue)
+    app.add_typer(collateral_app, name="collateral")
     app.add_typer(vouchers_app, name="vouchers", help="Supply chain: chains, chain limits, credit vouchers.")
     app.add_typer(model_app, name="model", help="Credit models: scorecards and LightGBM challengers.")
     register_lending(app)  # puhui eod, puhui trial-balance

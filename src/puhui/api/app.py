@@ -74,10 +74,11 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     # Routers import lazily: they depend on puhui.api.deps, which must not import this module back.
+    from puhui.collateral.api import router as collateral_router
     from puhui.indicators.api import router as profile_router
     from puhui.lending.api import router as lending_router
     from puhui.supplychain.api import router as supplychain_router
 
-    for router in (profile_router, lending_router, supplychain_router):
+    for router in (profile_router, lending_router, collateral_router, supplychain_router):
         app.include_router(router)
     return app

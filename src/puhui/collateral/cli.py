@@ -222,3 +222,39 @@ def value_cmd(
     if v.flags:
         console.print("flags: " + ", ".join(v.flags))
     console.print(f"model {v.model_version}")
+
+
+def revalue(
+    as_of: Annotated[str, typer.Option("--as-of", help="Re-mark as of this date (YYYY-MM-DD).")],
+    business_date: Annotated[str | None, typer.Option(help="Business date of line actions (default: open date).")]
+    = None,
+    home: Annotated[Path | None, typer.Option(help="PUHUI_HOME (default ./var).")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model folder (default <home>/models/avm).")] = None,
+    database_url: Annotated[str | None, typer.Option(help="Database URL (default: the configuration).")] = None,
+) -> None:
+    """Re-mark every pledged property; flag lines whose LTV crosses the cap and freeze or reduce them."""
+    from puhui.collateral.avm import load
+    from puhui.collateral.jobs import revalue_all
+    from puhui.store import make_engine
+
+    try:
+        when = _date(as_of, "as_of")
+        assert when is not None
+        m = load(_model_dir(_home(home), model))
+        engine = make_engine(database_url)
+        try:
+            res = revalue_all(engine, m, as_of=when, on=_date(business_date, "business_date"), today=_today())
+        finally:
+            engine.dispose()
+    except PuhuiError as e:
+        raise _fail(e) from e
+    t = Table(title=f"collateral re-marked as of {res.as_of}")
+    for name in ("pledged", "skipped", "valued", "no_value", "errors", "breached", "frozen", "reduced"):
+        t.add_column(name, justify="right")
+    t.add_row(*(str(getattr(res, k)) for k in ("pledged", "skipped", "valued", "no_value", "errors", "breached",
+                                               "frozen", "reduced")))
+    console.print(t)
+    for row in res.lines:
+        if row.get("breach") or row.get("error") or row.get("value") is None:
+            console.print(f"line {row['line_id']}: " + ", ".join(f"{k}={v}" for k, v in row.items() if v is not None))
+
