@@ -86,3 +86,15 @@ def test_docs_need_no_cdn(base_url: str) -> None:
     script = html.split('src="', 1)[1].split('"', 1)[0]
     assert script.startswith("/")
     assert httpx.get(f"{base_url}{script}").status_code == 200
+
+
+def test_every_capability_is_mounted_once() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # FastAPI warns on duplicate operation ids (a router mounted twice)
+        paths = create_app().openapi()["paths"]
+    expected_paths = ("/v1/enterprises/{uscc}/profile", "/v1/lending/lines/{line_id}/drawdowns", "/v1/valuations",
+                      "/v1/vouchers")
+    for expected in expected_paths:
+        assert expected in paths, expected

@@ -23,7 +23,6 @@ from typer.testing import CliRunner
 
 from puhui.api import create_app
 from puhui.collateral import service
-from puhui.collateral.api import router
 from puhui.collateral.avm import Avm, fit
 from puhui.collateral.cli import revalue
 from puhui.collateral.evaluate import load_property_data, lookup_unit
@@ -53,7 +52,6 @@ def universe(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Avm]:
 @pytest.fixture(scope="module")
 def server(universe: tuple[Path, Avm]) -> Iterator[tuple[FastAPI, str]]:
     app = create_app()
-    app.include_router(router)
     home, model = universe
     app.state.puhui_home, app.state.avm, app.state.today = home, model, TODAY
     with socket.socket() as s:

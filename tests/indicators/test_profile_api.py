@@ -15,7 +15,7 @@ import uvicorn
 from puhui.api import create_app
 from puhui.core.dates import FixedClock
 from puhui.core.identifiers import make_uscc
-from puhui.indicators.api import get_engine, router
+from puhui.indicators.api import get_engine
 from puhui.indicators.batch import BatchReport
 from puhui.indicators.library import Library
 from puhui.indicators.online import OnlineEngine
@@ -30,7 +30,6 @@ def client(universe: Path, library: Library, batch_report: BatchReport) -> Itera
     """The app with the profile router, served by uvicorn on a free port (real HTTP)."""
     engine = OnlineEngine(universe, library=library, clock=FixedClock("2026-11-29"))
     app = create_app()
-    app.include_router(router)
     app.dependency_overrides[get_engine] = lambda: engine
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

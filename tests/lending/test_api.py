@@ -15,7 +15,6 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from puhui.api import create_app
-from puhui.lending.api import router
 from puhui.store import idempotency, load_models, make_engine
 from tests.lending._lendkit import TERMS, books
 
@@ -25,7 +24,6 @@ PROBLEM = "application/problem+json"
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[FastAPI, str]]:
     app = create_app()
-    app.include_router(router)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

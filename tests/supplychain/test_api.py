@@ -19,7 +19,6 @@ from sqlalchemy import Engine
 
 from puhui.api import create_app
 from puhui.store import load_models, make_engine
-from puhui.supplychain.api import router
 from tests.supplychain._kit import BANK, CORE, T1, T2, T3, store_snapshot
 from tests.supplychain.test_chains import make_raw_zone
 
@@ -30,7 +29,6 @@ _n = itertools.count(1)
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[FastAPI, str]]:
     app = create_app()
-    app.include_router(router)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
