@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
 from puhui.core.errors import ValidationError
 from puhui.store import make_engine
+from puhui.store.idempotency import Posted
 
 
 class IdempotencyKeyMissing(ValidationError):
@@ -47,6 +49,12 @@ def require_idempotency_key(key: str | None, what: str) -> str:
     if key is None or not key.strip():
         raise IdempotencyKeyMissing(f"{what}: send an Idempotency-Key header", field="Idempotency-Key")
     return key
+
+
+def respond(posted: Posted) -> JSONResponse:
+    """The HTTP answer of an action; a stored replay says so in `Idempotent-Replayed: true`."""
+    headers = {"Idempotent-Replayed": "true"} if posted.replayed else {}
+    return JSONResponse(posted.body, status_code=posted.status, headers=headers)
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]

@@ -28,10 +28,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from puhui.api.deps import ActorDep, EngineDep, KeyHeader, require_idempotency_key
+from puhui.api.deps import respond as _respond
 from puhui.collateral import service
 from puhui.core.errors import ConfigurationError, NotFound, ValidationError
 from puhui.lending import service as lending
-from puhui.lending.service import Posted
 
 __all__ = ["get_avm", "get_home", "get_registry", "router", "search_properties"]
 
@@ -78,9 +78,6 @@ HomeDep = Annotated[Path, Depends(get_home)]
 AvmDep = Annotated[Any, Depends(get_avm)]
 RegistryDep = Annotated[Any, Depends(get_registry)]
 
-
-def _respond(p: Posted) -> JSONResponse:
-    return JSONResponse(p.body, status_code=p.status, headers={"Idempotent-Replayed": "true"} if p.replayed else {})
 
 
 # ---- property search ---------------------------------------------------------------------------------

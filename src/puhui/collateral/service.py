@@ -59,11 +59,10 @@ from puhui.core.errors import Conflict, NotFound, PolicyViolation, ValidationErr
 from puhui.core.regulatory import REGULATORY, SettingsBook
 from puhui.lending import service as lending
 from puhui.lending.contracts import parse_amount
-from puhui.lending.service import Posted
 from puhui.lending.store import CreditLineRow
 from puhui.store import audit, idempotency
 from puhui.store.db import get_for_update, transaction
-from puhui.store.types import json_dumps, json_loads
+from puhui.store.idempotency import Posted
 
 __all__ = [
     "do_apply_collateral_line",
@@ -88,17 +87,9 @@ def _require_key(key: str | None) -> str:
 
 def _act(engine: Engine, *, actor: str, action: str, key: str | None, request: dict[str, Any], status: int,
          work: Callable[[Session], dict[str, Any]]) -> Posted:
-    scope = f"{actor}:collateral.{action}"[:200]
-    fp = idempotency.fingerprint(action, request)
-    with transaction(engine) as s:
-        if key is not None:
-            replay = idempotency.claim(s, scope, key, fp)
-            if replay is not None:
-                return Posted(replay.status, replay.body, True)
-        body = json_loads(json_dumps(work(s)))
-        if key is not None:
-            idempotency.complete(s, scope, key, status=status, body=body)
-    return Posted(status, body)
+    return idempotency.run_once(engine, scope=f"{actor}:collateral.{action}"[:200], action=action,
+                                key=key, request=request,
+                                status=status, work=work)
 
 
 def _dec(x: float | None, places: int = 6) -> Decimal | None:

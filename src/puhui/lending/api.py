@@ -32,8 +32,10 @@ from puhui.api.deps import (
     get_engine,
     require_idempotency_key,
 )
+from puhui.api.deps import (
+    respond as _respond,
+)
 from puhui.lending import service
-from puhui.lending.service import Posted
 
 __all__ = ["get_actor", "get_engine", "router"]
 
@@ -50,10 +52,6 @@ AmountText = Annotated[str | int, Field(description="Yuan as a string ('1234.56'
 def _key(key: str | None) -> str:
     return require_idempotency_key(key, "this endpoint moves money or changes state")
 
-
-def _respond(p: Posted) -> JSONResponse:
-    headers = {"Idempotent-Replayed": "true"} if p.replayed else {}
-    return JSONResponse(p.body, status_code=p.status, headers=headers)
 
 
 class _Body(BaseModel):

@@ -28,7 +28,6 @@ Queries (`get_line`, `get_loan`, `loan_schedule`, `loan_statement`, `line_statem
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -84,7 +83,7 @@ from puhui.lending.store import (
 from puhui.lending.terms import LoanTerms, RepaymentMethod
 from puhui.store import audit, idempotency
 from puhui.store.db import transaction
-from puhui.store.types import json_dumps, json_loads
+from puhui.store.idempotency import Posted
 
 __all__ = [
     "Posted",
@@ -112,15 +111,6 @@ __all__ = [
 _ZERO = Decimal("0.00")
 
 
-@dataclass(frozen=True)
-class Posted:
-    """The response of an action: HTTP-style status, JSON body, and whether it is a stored replay."""
-
-    status: int
-    body: dict[str, Any]
-    replayed: bool = False
-
-
 # ---- plumbing -----------------------------------------------------------------------------------------
 
 
@@ -143,17 +133,9 @@ def _act(
     work: Callable[[Session], dict[str, Any]],
 ) -> Posted:
     """Run `work` in one writing transaction behind the idempotency key (if any)."""
-    scope = _scope(actor, action)
-    fp = idempotency.fingerprint(action, request)
-    with transaction(engine) as s:
-        if key is not None:
-            replay = idempotency.claim(s, scope, key, fp)
-            if replay is not None:
-                return Posted(replay.status, replay.body, True)
-        body = json_loads(json_dumps(work(s)))  # exactly what a replay will return
-        if key is not None:
-            idempotency.complete(s, scope, key, status=status, body=body)
-    return Posted(status, body)
+    return idempotency.run_once(engine, scope=_scope(actor, action), action=action,
+                                key=key, request=request, status=status,
+                                work=work)
 
 
 def _require_key(key: str | None) -> str:

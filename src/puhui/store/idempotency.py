@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,18 +48,20 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from puhui.core.errors import Conflict, ValidationError
 from puhui.store.base import Base, IdMixin, TimestampMixin
 from puhui.store.db import transaction
-from puhui.store.types import JSON_TYPE, json_default, utcnow
+from puhui.store.types import JSON_TYPE, json_default, json_dumps, json_loads, utcnow
 
 __all__ = [
     "DONE",
     "IN_FLIGHT",
     "IdempotencyKey",
+    "Posted",
     "StoredResponse",
     "claim",
     "complete",
     "fingerprint",
     "purge",
     "release",
+    "run_once",
 ]
 
 IN_FLIGHT = "in_flight"
@@ -241,3 +244,33 @@ def purge(target: Target, *, older_than: datetime) -> int:
         return int(s.execute(stmt.execution_options(synchronize_session=False)).rowcount)
 
     return int(_run(target, _purge))
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The answer of a state-changing action: HTTP-style status, JSON body, and whether it is a stored replay."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def run_once(engine: Engine, *, scope: str, action: str, key: str | None, request: Any, status: int,
+             work: Callable[[Session], dict[str, Any]]) -> Posted:
+    """Run `work` in one writing transaction behind the idempotency key (when one is given).
+
+    The request's fingerprint is `fingerprint(action, request)`, so the same key sent with another body
+    is refused rather than replayed.
+    Claim, work, audit and completion commit together, so a failed request leaves no key behind and a
+    replay returns exactly the stored body (`work`'s result round-tripped through JSON).
+    """
+    fp = fingerprint(action, request)
+    with transaction(engine) as s:
+        if key is not None:
+            replay = claim(s, scope, key, fp)
+            if replay is not None:
+                return Posted(replay.status, replay.body, True)
+        body = json_loads(json_dumps(work(s)))
+        if key is not None:
+            complete(s, scope, key, status=status, body=body)
+    return Posted(status, body)

@@ -38,12 +38,14 @@ from puhui.api.deps import (
     get_engine,
     require_idempotency_key,
 )
+from puhui.api.deps import (
+    respond as _respond,
+)
 from puhui.core.dates import SystemClock
 from puhui.core.errors import NotFound
 from puhui.supplychain import service
 from puhui.supplychain import vouchers as dom
 from puhui.supplychain.chains import ChainSource
-from puhui.supplychain.service import Posted
 
 __all__ = ["get_actor", "get_chain_source", "get_engine", "router"]
 
@@ -67,10 +69,6 @@ SourceDep = Annotated[ChainSource, Depends(get_chain_source)]
 def _key(key: str | None) -> str:
     return require_idempotency_key(key, "this endpoint changes the voucher ledger")
 
-
-def _respond(p: Posted) -> JSONResponse:
-    headers = {"Idempotent-Replayed": "true"} if p.replayed else {}
-    return JSONResponse(p.body, status_code=p.status, headers=headers)
 
 
 def _today() -> date:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -45,7 +44,7 @@ from puhui.core.rates import AnnualRate
 from puhui.core.regulatory import REGULATORY, SettingsBook
 from puhui.store import audit, idempotency
 from puhui.store.db import get_for_update, transaction
-from puhui.store.types import json_dumps, json_loads
+from puhui.store.idempotency import Posted
 from puhui.supplychain import vouchers as dom
 from puhui.supplychain.chains import approve_limit
 from puhui.supplychain.store import (
@@ -96,14 +95,6 @@ __all__ = [
     "voucher_history",
 ]
 
-@dataclass(frozen=True)
-class Posted:
-    """The answer of an action: HTTP-style status, JSON body, and whether it is a stored replay."""
-
-    status: int
-    body: dict[str, Any]
-    replayed: bool = False
-
 
 @cache
 def default_calendar() -> ChinaCalendar:
@@ -125,17 +116,9 @@ def _act(engine: Engine, *, actor: str, action: str, key: str | None, request: d
     if not actor or len(actor) > 128 or not actor.isprintable():
         raise ValidationError(f"actor must be 1–128 printable characters, got {actor!r}", code="invalid_actor",
                               field="actor")
-    scope = f"{actor}:vouchers.{action}"[:200]
-    fp = idempotency.fingerprint(action, request)
-    with transaction(engine) as s:
-        if key is not None:
-            replay = idempotency.claim(s, scope, key, fp)
-            if replay is not None:
-                return Posted(replay.status, replay.body, True)
-        body = json_loads(json_dumps(work(s)))  # exactly what a replay will return
-        if key is not None:
-            idempotency.complete(s, scope, key, status=status, body=body)
-    return Posted(status, body)
+    return idempotency.run_once(engine, scope=f"{actor}:vouchers.{action}"[:200], action=action,
+                                key=key, request=request,
+                                status=status, work=work)
 
 
 def _audit(s: Session, c: Change, actor: str) -> None:
