@@ -28,6 +28,7 @@ def _mount_subapps() -> None:
     from puhui.indicators import cli as indicators_cli
     from puhui.lending.cli import register as register_lending
     from puhui.models.cli import model_app
+    from puhui.models.cli_universe import evaluate_universe
     from puhui.supplychain.cli import vouchers_app
 
     app.add_typer(avm_app, name="avm", help="Automated valuation model: fit, evaluate, value a unit.")
@@ -35,6 +36,7 @@ def _mount_subapps() -> None:
     collateral_app.command("revalue")(revalue)
     app.add_typer(collateral_app, name="collateral")
     app.add_typer(vouchers_app, name="vouchers", help="Supply chain: chains, chain limits, credit vouchers.")
+    model_app.command("evaluate")(evaluate_universe)  # on the synthetic universe, against the oracle
     app.add_typer(model_app, name="model", help="Credit models: scorecards and LightGBM challengers.")
     register_lending(app)  # puhui eod, puhui trial-balance
     app.command("indicators")(indicators_cli.indicators)
