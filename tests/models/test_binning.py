@@ -108,3 +108,13 @@ def test_optbinning_failure_falls_back_to_quantiles(monkeypatch: pytest.MonkeyPa
     b = fit_binning(s, y, name="x", kind="numerical", config=BinningConfig(max_n_bins=4))
     assert b.source.startswith("fallback") and "solver crashed" in b.source
     assert len(b.splits) == 3 and sum(b.counts) == len(s)
+
+
+def test_a_feature_left_in_one_bin_has_no_information_value() -> None:
+    # IV = Σ (%good − %bad)·WoE over bins with rows (Siddiqi 2006): one populated bin carries no evidence,
+    # whatever the smoothing of the empty Special/Missing bins.
+    rng = np.random.default_rng(3)
+    y = (rng.random(2_000) < 0.1).astype(int)
+    b = fit_binning(pd.Series(np.full(2_000, 7.0)), y, name="constant", kind="numerical", config=BinningConfig())
+    assert sum(1 for c in b.counts if c > 0) == 1
+    assert b.iv == 0.0

@@ -127,10 +127,15 @@ def _fmt(v: float) -> str:
 
 
 def _iv(counts: np.ndarray, events: np.ndarray) -> float:
+    # Only populated bins carry evidence: the smoothing of an empty Special/Missing bin would otherwise give
+    # a one-bin (constant-WoE) feature a small positive IV that lets it pass the IV floor.
+    populated = counts > 0
+    if populated.sum() < 2:
+        return 0.0
     goods = counts - events
     pg = (goods + SMOOTHING) / (goods.sum() + SMOOTHING)
     pb = (events + SMOOTHING) / (events.sum() + SMOOTHING)
-    return float(np.sum((pg - pb) * np.log(pg / pb)))
+    return float(np.sum(((pg - pb) * np.log(pg / pb))[populated]))
 
 
 def woe_from_counts(counts: np.ndarray, events: np.ndarray) -> np.ndarray:

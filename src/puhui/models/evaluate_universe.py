@@ -23,7 +23,6 @@ import pandas as pd
 from rich.console import Console
 
 from puhui.models import metrics
-from puhui.models.binning import BinningConfig, fit_binning
 from puhui.models.gbm import GBMConfig, GBMModel
 from puhui.models.scorecard import Scorecard, ScorecardConfig
 from puhui.models.trainset import TrainingSet, TrainsetConfig, build_trainset
@@ -58,20 +57,6 @@ def group_auc(y: np.ndarray, p: np.ndarray, groups: np.ndarray, min_bads: int = 
                     "auc": metrics.auc(y[m], p[m]) if ok else None})  # fmt: skip
     return out
 
-
-def single_bin_features(df: pd.DataFrame, y: np.ndarray, feats: list[str], kinds: dict[str, str],
-                        cfg: BinningConfig) -> list[str]:  # fmt: skip
-    """Features whose optimal binning puts every training row in one bin (constant WoE).
-
-    Their IV is not 0 (the smoothed empty Special/Missing bins add a little), so the IV floor may keep them,
-    and a constant WoE column makes the VIF step's correlation matrix NaN; they are screened out first.
-    """
-    out = []
-    for f in feats:
-        b = fit_binning(df[f], y, name=f, kind=kinds[f], config=cfg)  # type: ignore[arg-type]
-        if sum(1 for c in b.counts if c > 0) < 2:
-            out.append(f)
-    return out
 
 
 def _report(name: str, y_tr: np.ndarray, p_tr: np.ndarray, test: pd.DataFrame, p: np.ndarray,
@@ -119,10 +104,8 @@ def evaluate_models(ts: TrainingSet, config: EvaluationConfig | None = None) -> 
         if kind == "scorecard":
             sc_cfg = replace(cfg.scorecard, binning=replace(cfg.scorecard.binning, trends={**trends,
                              **cfg.scorecard.binning.trends}))  # fmt: skip
-            one_bin = single_bin_features(train, y_tr, feats, ts.kinds, sc_cfg.binning)
-            out["features_single_bin"] = one_bin
-            sc_feats = [f for f in feats if f not in one_bin]
-            model: Scorecard | GBMModel = Scorecard.fit(train, y_tr, features=sc_feats, kinds=ts.kinds, config=sc_cfg)
+            # one-bin features have IV 0 (binning._iv) and fall below the IV floor in selection
+            model: Scorecard | GBMModel = Scorecard.fit(train, y_tr, features=feats, kinds=ts.kinds, config=sc_cfg)
         else:
             g_cfg = replace(cfg.gbm, trends={**trends, **cfg.gbm.trends})
             model = GBMModel.fit(train, y_tr, features=feats, kinds=ts.kinds, config=g_cfg, time=train["as_of"])
