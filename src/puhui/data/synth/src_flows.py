@@ -53,6 +53,14 @@ _KEYS = [p.key for p in INDUSTRIES]
 _CONSUMER = np.isin(_KEYS, ["F52", "F5251", "H61", "H62", "O80", "O81", "P83", "Q84", "R90"])
 
 
+def _level_to_date(v: np.ndarray) -> np.ndarray:
+    """Each firm's mean volume over the months up to and including each month (never the future), ≥ 1.
+
+    Counts and baselines are scaled by it, so a month's data never reveals how the firm will do later.
+    """
+    return np.maximum(np.cumsum(v, axis=1) / np.arange(1, v.shape[1] + 1)[None, :], 1.0)
+
+
 def _month_col(ch: Chunk, ti: np.ndarray) -> pa.Array:
     return dates(month_starts(ch.months.first_ext + PRE_MONTHS, ch.t)[ti])
 
@@ -97,8 +105,7 @@ def settlement(ch: Chunk) -> pa.Table:
     out_ratio = (1 - ch.margin)[:, None] * np.exp(0.08 * r.standard_normal((n, t_len)))
     out_ratio = np.where(ch.defaulted_w, np.maximum(out_ratio, 1.1), out_ratio)
     outflow = inflow * out_ratio
-    v_avg = np.maximum(v.mean(axis=1), 1.0)
-    rel = v / v_avg[:, None]
+    rel = v / _level_to_date(v)
     k_txn = np.exp(np.log(25) + 0.8 * r.standard_normal(n)) * np.where(_CONSUMER[ch.industry], 2.0, 1.0)
     fi, ti = rows(ch.cov["bank"][:, None] & ch.hp.active)
     lam_in = np.minimum(k_txn[fi] * rel[fi, ti], 3000)
@@ -179,12 +186,12 @@ def electricity(ch: Chunk) -> pa.Table:
     manuf = industry_array("manufacturer")[ch.industry].astype(bool)
     intensity = industry_array("kwh_per_kyuan")[ch.industry] / 1000.0 * np.exp(0.25 * r.standard_normal(n))
     v = ch.volume_w
-    base = np.maximum(v.mean(axis=1), 1.0) * intensity
+    base = _level_to_date(v) * intensity[:, None]
     moy = ch.months.moy[ch.w]
-    kwh_m = v * intensity[:, None] * np.exp(0.04 * r.standard_normal((n, t_len))) + 0.08 * base[:, None]
-    rel = v / np.maximum(v.mean(axis=1), 1.0)[:, None]
+    kwh_m = v * intensity[:, None] * np.exp(0.04 * r.standard_normal((n, t_len))) + 0.08 * base
+    rel = v / _level_to_date(v)
     kwh_o = (
-        base[:, None] * _ELEC_SEASON[moy][None, :] * (0.75 + 0.25 * rel) * np.exp(0.06 * r.standard_normal((n, t_len)))
+        base * _ELEC_SEASON[moy][None, :] * (0.75 + 0.25 * rel) * np.exp(0.06 * r.standard_normal((n, t_len)))
     )
     kwh = np.where(manuf[:, None], kwh_m, kwh_o)
     cap = np.where(
