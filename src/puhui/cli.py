@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
+from puhui.clikit import fail as _fail
 from puhui.core.errors import PuhuiError
 
 app = typer.Typer(name="puhui", help="普惠 puhui: online, data-driven lending to small and micro enterprises.",
@@ -45,13 +45,8 @@ def _mount_subapps() -> None:
 
 _mount_subapps()
 console = Console()
-err_console = Console(stderr=True)
 
 
-def _fail(e: PuhuiError) -> typer.Exit:
-    """Print a PuhuiError as one line (code and message, no markup interpretation) and exit 2."""
-    err_console.print(f"[bold red]error[/] {escape(f'[{e.code}]')} {escape(e.message)}", soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 @app.command()

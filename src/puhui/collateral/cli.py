@@ -14,23 +14,19 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from puhui.clikit import err_console
+from puhui.clikit import fail as _fail
 from puhui.core.errors import PuhuiError, ValidationError
 
 avm_app = typer.Typer(help="Automated valuation of residential collateral (AVM): fit, evaluate, value.",
                       no_args_is_help=True, pretty_exceptions_enable=False)  # fmt: skip
 console = Console()
-err_console = Console(stderr=True)
 
 _CST = timezone(timedelta(hours=8))  # business dates are China Standard Time
 
 
-def _fail(e: PuhuiError) -> typer.Exit:
-    # escape: a bare "[code]" would be read as Rich markup and vanish
-    err_console.print(f"[bold red]error[/] {escape(f'[{e.code}] {e.message}')}")
-    return typer.Exit(code=2)
 
 
 def _home(home: Path | None) -> Path:

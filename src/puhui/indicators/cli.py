@@ -15,20 +15,16 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from puhui.clikit import fail as _fail
 from puhui.core.errors import PuhuiError
 
 app = typer.Typer(name="indicators", help="指标库 indicators and 画像 customer profiles.", no_args_is_help=True,
                   pretty_exceptions_enable=False)  # fmt: skip
 console = Console()
-err_console = Console(stderr=True)
 
 
-def _fail(e: PuhuiError) -> typer.Exit:
-    err_console.print(f"[bold red]error[/] {escape(f'[{e.code}] {e.message}')}")
-    return typer.Exit(code=2)
 
 
 def _pct(x: float) -> str:

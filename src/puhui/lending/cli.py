@@ -16,11 +16,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from puhui.clikit import err_console, fail
 from puhui.core.errors import PuhuiError
 
 __all__ = ["eod", "register", "trial_balance"]
 
-err_console = Console(stderr=True)
 
 
 def _console() -> Console:
@@ -43,8 +43,7 @@ def eod(
     try:
         result = run_eod(engine, until=date, batch_size=batch_size, progress=err_console if progress else False)
     except PuhuiError as e:
-        err_console.print(f"[bold red]error[/] [{e.code}] {e.message}")
-        raise typer.Exit(code=2) from e
+        raise fail(e) from e
     finally:
         engine.dispose()
     console = _console()
@@ -73,8 +72,7 @@ def trial_balance(
     try:
         tb = _tb(engine)
     except PuhuiError as e:
-        err_console.print(f"[bold red]error[/] [{e.code}] {e.message}")
-        raise typer.Exit(code=2) from e
+        raise fail(e) from e
     finally:
         engine.dispose()
     console = _console()

@@ -13,15 +13,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from puhui.clikit import fail as _fail
 from puhui.core.errors import PuhuiError, ValidationError
 
 model_app = typer.Typer(help="Credit models: scorecards and LightGBM challengers.", no_args_is_help=True,
                         pretty_exceptions_enable=False)  # fmt: skip
 console = Console()
-err_console = Console(stderr=True)
 
 
 @model_app.callback()
@@ -29,9 +28,6 @@ def _group() -> None:
     """Credit models: scorecards and LightGBM challengers."""  # keeps `train` a sub-command
 
 
-def _fail(e: PuhuiError) -> typer.Exit:
-    err_console.print(f"[bold red]error[/] {escape(f'[{e.code}] {e.message}')}")
-    return typer.Exit(code=2)
 
 
 def _read_csv(path: Path, what: str) -> object:

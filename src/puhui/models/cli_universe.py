@@ -16,9 +16,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from puhui.clikit import fail
 from puhui.core.errors import PuhuiError
 
 __all__ = ["evaluate_universe", "print_evaluation"]
@@ -79,8 +79,7 @@ def evaluate_universe(
                                                        holdout_fraction=holdout))  # fmt: skip
         result = run(root, cfg, console=console)
     except PuhuiError as e:
-        Console(stderr=True).print(f"[bold red]error[/] {escape(f'[{e.code}] {e.message}')}")
-        raise typer.Exit(code=2) from None
+        raise fail(e) from None
     out = root / "models" / "evaluation.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(result, ensure_ascii=False, indent=1, default=str)

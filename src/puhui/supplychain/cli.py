@@ -22,12 +22,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from puhui.clikit import err_console
+from puhui.clikit import fail as _fail
 from puhui.core.errors import PuhuiError
 
 vouchers_app = typer.Typer(help="Digital supply chain: chains, chain limits and credit vouchers (数字信用凭据).",
                            no_args_is_help=True, pretty_exceptions_enable=False)
 console = Console(soft_wrap=True)  # one-line answers stay one line (and greppable) in any width
-err_console = Console(stderr=True)
 
 DbOpt = Annotated[str | None, typer.Option("--database-url", help="Database URL (default: the configured one).")]
 KeyOpt = Annotated[str | None, typer.Option("--idempotency-key", help="Idempotency key (default: a fresh one).")]
@@ -38,9 +39,6 @@ ByOpt = Annotated[str, typer.Option("--by", help="The acting party (USCC, or a f
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="PUHUI_HOME whose raw zone to read (default ./var).")]
 
 
-def _fail(e: PuhuiError) -> typer.Exit:
-    err_console.print(f"[bold red]error[/] {escape(f'[{e.code}] {e.message}')}", soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 def _on(text: str | None) -> Any:
