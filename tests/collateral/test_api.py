@@ -225,4 +225,4 @@ def test_no_registry_configured_is_a_configuration_problem(api: tuple, server: t
     app, _ = server
     app.state.collateral_registry = None
     r = client.post("/v1/collateral/mortgages/1/registration", json={})
-    assert r.status_code >= 500 and r.json()["code"] == "registry_not_configured"
+    assert r.status_code == 503 and r.json()["code"] == "registry_not_configured"

@@ -171,7 +171,7 @@ def test_bad_input_is_a_problem_and_changes_nothing(api: tuple[httpx.Client, Eng
         (f"/v1/vouchers/holdings/{no}-3/split", {"by": T1, "parts": ["0"]}, 422, "non_positive_amount"),
         (f"/v1/vouchers/holdings/{no}-3/split", {"by": T1, "parts": [0.5]}, 422, "request_invalid"),
         (f"/v1/vouchers/holdings/{no}-2/transfer", {"by": T1, "to": T3}, 409, "holding_locked"),
-        (f"/v1/vouchers/holdings/{no}-3/transfer", {"by": T2, "to": T3}, 422, "not_holder"),
+        (f"/v1/vouchers/holdings/{no}-3/transfer", {"by": T2, "to": T3}, 403, "not_holder"),
         (f"/v1/vouchers/holdings/{no}-3/finance", {"by": T1, "funder": BANK, "annual_rate": "0.02"}, 422,
          "registration_required"),
         ("/v1/vouchers", {"payable_no": "AP1", "face": "500000.01", "maturity_date": "2025-12-31", "by": CORE}, 422,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from puhui.core.errors import Conflict, PolicyViolation, PuhuiError, ValidationError
+from puhui.core.errors import Conflict, Forbidden, PolicyViolation, PuhuiError, ValidationError
 from puhui.supplychain.vouchers import (
     HoldingStatus,
     LedgerInvariantError,
@@ -208,7 +208,7 @@ def test_issue_rules() -> None:
 def test_foreign_non_transferable_and_matured_holdings_cannot_move() -> None:
     led = ledger()
     no = active_voucher(led)
-    refused(led, lambda: led.transfer(f"{no}-1", to=T3, by=T2, on=ISSUE_ON), "not_holder", PolicyViolation)
+    refused(led, lambda: led.transfer(f"{no}-1", to=T3, by=T2, on=ISSUE_ON), "not_holder", Forbidden)
     refused(led, lambda: led.transfer(f"{no}-1", to=T1, by=T1, on=ISSUE_ON), "transfer_to_self")
     refused(led, lambda: led.transfer(f"{no}-1", to=CORE, by=T1, on=ISSUE_ON), "transfer_to_issuer")
     refused(led, lambda: led.transfer(f"{no}-1", to="not-a-uscc", by=T1, on=ISSUE_ON), "uscc_length")

@@ -11,7 +11,7 @@ What it needs from the app: the engine (`app.state.engine`, as every router), th
 (`app.state.avm`, else loaded once from `<PUHUI_HOME>/models/avm`), the property raw zone
 (`app.state.puhui_home`, else the configured home) and the real-estate registry adapter
 (`app.state.collateral_registry`; no default — a bank must configure its registry, so the application
-endpoints answer 500 `registry_not_configured` until it does). Errors are problem+json through the
+endpoints answer 503 `registry_not_configured` until it does). Errors are problem+json through the
 `PuhuiError` handler: unknown unit/compound 404, area ≤ 0 or absurd 422, a date in the future 422. The
 address search reads the property store once it is loaded (`service.load_property_store`), else the raw
 zone with DuckDB (same answer shape; the store scores names with difflib, the raw zone with Jaro-Winkler).
@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from puhui.api.deps import ActorDep, EngineDep, KeyHeader, require_idempotency_key
 from puhui.api.deps import respond as _respond
 from puhui.collateral import service
-from puhui.core.errors import ConfigurationError, NotFound, ValidationError
+from puhui.core.errors import NotFound, ServiceUnavailable, ValidationError
 from puhui.lending import service as lending
 
 __all__ = ["get_avm", "get_home", "get_registry", "router", "search_properties"]
@@ -69,7 +69,7 @@ def get_avm(request: Request) -> Any:
 def get_registry(request: Request) -> Any:
     reg = getattr(request.app.state, "collateral_registry", None)
     if reg is None:
-        raise ConfigurationError("no real-estate registry adapter is configured (app.state.collateral_registry)",
+        raise ServiceUnavailable("no real-estate registry adapter is configured (app.state.collateral_registry)",
                                  code="registry_not_configured")
     return reg
 

@@ -50,6 +50,13 @@ class NotFound(PuhuiError):
     http_status = 404
 
 
+class Forbidden(PuhuiError):
+    """The caller is not the party allowed to act (not the holder of a voucher, not the assignee of a case)."""
+
+    code = "forbidden"
+    http_status = 403
+
+
 class Conflict(PuhuiError):
     """The request clashes with the current state (same idempotency key in flight, stale version)."""
 
@@ -69,3 +76,10 @@ class ConfigurationError(PuhuiError):
 
     code = "configuration_error"
     http_status = 500
+
+
+class ServiceUnavailable(PuhuiError):
+    """A dependency the request needs is not configured or not reachable now (a registry adapter); retry later."""
+
+    code = "service_unavailable"
+    http_status = 503

@@ -16,7 +16,7 @@ What this package offers (everything not listed in `__all__` is private):
   `voucher_exposure`, `reconcile`). **API** (`api.router`) and **CLI** (`cli.vouchers_app`) sit on it.
 
 Bad input raises the `PuhuiError` tree with a stable code: `sub_fen_amount`, `non_positive_amount`,
-`split_exceeds_holding`, `not_holder`, `holding_locked` (and `holding_<status>`), `not_transferable`,
+`split_exceeds_holding`, `not_holder` (403), `holding_locked` (and `holding_<status>`), `not_transferable`,
 `voucher_matured`, `registration_required`, `registration_ref_used`, `over_chain_limit`,
 `tenor_exceeds_maximum`, `payable_exceeded`, `already_settled`, `not_yet_due`, `not_counterparty`, …
 """

@@ -57,7 +57,7 @@ from typing import Any
 
 from puhui.core.calendar import ChinaCalendar, RollRule
 from puhui.core.dates import add_months
-from puhui.core.errors import Conflict, NotFound, PolicyViolation, PuhuiError, ValidationError
+from puhui.core.errors import Conflict, Forbidden, NotFound, PolicyViolation, PuhuiError, ValidationError
 from puhui.core.identifiers import validate_uscc
 from puhui.core.money import Money, Number, to_decimal
 from puhui.core.rates import RATE_CONTEXT, AnnualRate
@@ -640,7 +640,7 @@ def _belongs(v: Voucher, h: Holding) -> None:
 
 def _holder(h: Holding, by: str) -> None:
     if by != h.holder:
-        raise PolicyViolation(f"{by} does not hold {h.ref} (held by {h.holder})", code="not_holder",
+        raise Forbidden(f"{by} does not hold {h.ref} (held by {h.holder})", code="not_holder",
                               holding=h.ref, by=by)
 
 
@@ -932,7 +932,7 @@ def withdraw_transfer(v: Voucher, h: Holding, *, by: str, on: date) -> Change:
     _dated(v, on)
     p = _pending_for(h)
     if by != p.by:
-        raise PolicyViolation(f"only {p.by} may withdraw the transfer of {h.ref}", code="not_holder", holding=h.ref)
+        raise Forbidden(f"only {p.by} may withdraw the transfer of {h.ref}", code="not_holder", holding=h.ref)
     return _restore(v, h, "transfer_withdrawn", by, on)
 
 
