@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from puhui.decisioning.scenario import ScenarioError, load_scenarios, model_features, parse_scenario, policy_version
+from puhui.decisioning.scenario import (
+    ScenarioError,
+    canonical_json,
+    load_scenarios,
+    model_features,
+    parse_scenario,
+    policy_version,
+)
 
 from ._core_kit import BASE, to_yaml, variant
 
@@ -180,6 +187,12 @@ def test_policy_version_is_a_content_hash() -> None:
     assert policy_version(to_yaml(same)) == policy_version(to_yaml(variant(**{"limit.grade_multipliers.A": "1.00"})))
     # a changed threshold does
     assert policy_version(to_yaml(variant(**{"eligibility.0.require": "reg_age_months >= 36"}))) != v
+    # a field spelled out at its schema default is the same policy as one left out (so a new optional field
+    # in the schema keeps every existing version), while a non-default value is a new policy
+    assert "offer_validity_days" not in BASE
+    assert "offer_validity_days" not in canonical_json(parse_scenario(text))
+    assert policy_version(to_yaml({**BASE, "offer_validity_days": 30})) == v
+    assert policy_version(to_yaml({**BASE, "offer_validity_days": 31})) != v
 
 
 def test_model_features_are_indicators_only() -> None:
