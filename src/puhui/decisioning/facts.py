@@ -146,7 +146,7 @@ def facts_frame(home: Path, as_of: date, *, columns: Iterable[str] | None = None
         if columns is None:
             wanted = [c for c in have if c != "uscc" and not c.startswith("src_")]
         else:
-            wanted = list(dict.fromkeys(columns))
+            wanted = [c for c in dict.fromkeys(columns) if c not in flags and c != "uscc"]  # flags come anyway
             unknown = [c for c in wanted if c not in have]
             if unknown:
                 raise NotFound(f"the indicator table has no columns {unknown}", code="unknown_indicator",

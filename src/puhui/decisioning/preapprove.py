@@ -429,8 +429,7 @@ def _prepare(engine: Engine, as_of: date, home: Path, policies: dict[str, Active
         needed = dict.fromkeys(v for names in reads.values() for v in names)
         for m in models.values():
             needed.update(dict.fromkeys(m.features))
-        # facts_frame always brings the src_* presence flags (a model may use them as features)
-        frame = facts_frame(home, as_of, columns=[c for c in needed if not c.startswith("src_")])
+        frame = facts_frame(home, as_of, columns=needed)  # the src_* presence flags always come with it
         if limit_enterprises is not None:
             frame = frame.head(max(0, int(limit_enterprises)))
         rows = list(frame.iter_rows(named=True))

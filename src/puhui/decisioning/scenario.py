@@ -333,8 +333,8 @@ def canonical_json(scenario: Scenario) -> str:
     """The scenario as canonical JSON (sorted keys, no spaces, Decimals as normalised text, so `1`, `1.0` and
     `"1.00"` are one value): what the version hashes. Fields left at their schema default are omitted, so a
     new optional field in the schema does not change the version of every existing policy."""
-    return json.dumps(scenario.model_dump(mode="python", exclude_defaults=True), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=_plain_decimal)  # fmt: skip
+    data = scenario.model_dump(mode="python", exclude_defaults=True)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain_decimal)
 
 
 def _plain_decimal(value: Any) -> str:
