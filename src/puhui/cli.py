@@ -25,10 +25,16 @@ app.add_typer(db_app, name="db")
 def _mount_subapps() -> None:
     """Capability packages own their sub-commands; mounted here so `puhui --help` lists them."""
     from puhui.collateral.cli import avm_app, revalue
+    from puhui.decisioning.cli import mount as mount_decisioning
+    from puhui.decisioning.walk import journey_command
     from puhui.indicators import cli as indicators_cli
     from puhui.lending.cli import register as register_lending
     from puhui.models.cli import model_app
+    from puhui.models.cli_monitor import register as register_model_monitor
+    from puhui.models.cli_registry import mount as mount_model_registry
+    from puhui.models.cli_reject import reject_inference
     from puhui.models.cli_universe import evaluate_universe
+    from puhui.monitoring.cli import monitor_app
     from puhui.supplychain.cli import vouchers_app
 
     app.add_typer(avm_app, name="avm", help="Automated valuation model: fit, evaluate, value a unit.")
@@ -36,11 +42,17 @@ def _mount_subapps() -> None:
     collateral_app.command("revalue")(revalue)
     app.add_typer(collateral_app, name="collateral")
     app.add_typer(vouchers_app, name="vouchers", help="Supply chain: chains, chain limits, credit vouchers.")
+    app.add_typer(monitor_app, name="monitor", help="Early warnings: monitoring runs and the alert queue.")
     model_app.command("evaluate")(evaluate_universe)  # on the synthetic universe, against the oracle
+    model_app.command("reject-inference")(reject_inference)  # reject inference vs approved-only training
+    register_model_monitor(model_app)  # puhui model report, puhui model monitor
+    mount_model_registry(model_app)  # puhui model list/show/register/promote/rollback/retrain/shadow
     app.add_typer(model_app, name="model", help="Credit models: scorecards and LightGBM challengers.")
     register_lending(app)  # puhui eod, puhui trial-balance
     app.command("indicators")(indicators_cli.indicators)
     app.command("profile")(indicators_cli.profile)
+    mount_decisioning(app)  # puhui preapprove, puhui policy …, puhui decision show/replay
+    app.command("journey")(journey_command)  # walk one enterprise over HTTP: consent → … → repay
 
 
 _mount_subapps()

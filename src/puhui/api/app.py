@@ -75,10 +75,15 @@ def create_app() -> FastAPI:
 
     # Routers import lazily: they depend on puhui.api.deps, which must not import this module back.
     from puhui.collateral.api import router as collateral_router
+    from puhui.decisioning.api import router as journey_router
+    from puhui.decisioning.api_records import router as records_router
     from puhui.indicators.api import router as profile_router
     from puhui.lending.api import router as lending_router
+    from puhui.models.api import router as models_router
+    from puhui.monitoring.api import router as monitoring_router
     from puhui.supplychain.api import router as supplychain_router
 
-    for router in (profile_router, lending_router, collateral_router, supplychain_router):
+    for router in (profile_router, lending_router, collateral_router, supplychain_router, models_router,
+                   records_router, monitoring_router, journey_router):
         app.include_router(router)
     return app
