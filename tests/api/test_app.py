@@ -98,3 +98,31 @@ def test_every_capability_is_mounted_once() -> None:
                       "/v1/vouchers")
     for expected in expected_paths:
         assert expected in paths, expected
+
+
+def test_an_action_answer_renders_decimals_as_text_first_time_and_on_replay(sqlite_url: str) -> None:
+    """A body read back from the idempotency store carries fractions as Decimal; the answer must not be a
+    500 (JSONResponse cannot encode Decimal) and must not pass money through a float."""
+    from decimal import Decimal
+
+    from fastapi.testclient import TestClient
+
+    from puhui.api.deps import respond
+    from puhui.store import make_engine, migrate
+    from puhui.store.idempotency import run_once
+
+    migrate.upgrade(sqlite_url)
+    engine = make_engine(sqlite_url)
+    app = FastAPI()
+
+    @app.post("/act")
+    def act() -> object:
+        posted = run_once(engine, scope="t", action="act", key="k-1", request={"x": 1}, status=201,
+                          work=lambda s: {"limit": Decimal("300000.00"), "pd": 0.0123})  # fmt: skip
+        return respond(posted)
+
+    with TestClient(app) as client:
+        first, again = client.post("/act"), client.post("/act")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json() == {"limit": "300000.00", "pd": "0.0123"}
+    assert again.headers["Idempotent-Replayed"] == "true"

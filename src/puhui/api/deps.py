@@ -9,7 +9,7 @@ authentication replaces `get_actor` through FastAPI's dependency overrides. Post
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from puhui.core.errors import ValidationError
 from puhui.store import make_engine
 from puhui.store.idempotency import Posted
+from puhui.store.types import json_dumps
 
 
 class IdempotencyKeyMissing(ValidationError):
@@ -51,10 +52,19 @@ def require_idempotency_key(key: str | None, what: str) -> str:
     return key
 
 
+class PayloadResponse(JSONResponse):
+    """JSON rendered by the store's encoder: Decimals (and fractions read back from a stored body, which
+    come back as Decimal) as strings, dates as ISO text, so money never passes through a float."""
+
+    def render(self, content: Any) -> bytes:
+        return json_dumps(content).encode("utf-8")
+
+
 def respond(posted: Posted) -> JSONResponse:
-    """The HTTP answer of an action; a stored replay says so in `Idempotent-Replayed: true`."""
+    """The HTTP answer of an action; a stored replay says so in `Idempotent-Replayed: true`. The first answer
+    and a replay render identically (both from the stored JSON)."""
     headers = {"Idempotent-Replayed": "true"} if posted.replayed else {}
-    return JSONResponse(posted.body, status_code=posted.status, headers=headers)
+    return PayloadResponse(posted.body, status_code=posted.status, headers=headers)
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]

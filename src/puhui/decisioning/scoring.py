@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from puhui.decisioning.engine import Facts, ModelResult
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["model_frame", "score_facts", "score_registered"]
 
 
+@cache
 def _text_indicators() -> frozenset[str]:
     from puhui.decisioning.scenario import _library_names
 
