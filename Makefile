@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: env demo test lint fmt bench lock clean
+.PHONY: env demo serve-bg stop test lint fmt bench lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
@@ -16,10 +16,37 @@ $(STAMP): pyproject.toml requirements.lock
 
 env: $(STAMP)
 
+AS_OF ?= 2026-10-31
+PORT ?= 8000
+
+# The main job on the embedded defaults: universe → indicators → champion model → shipped policies →
+# pre-approval of every enterprise → the API server in the background, then one enterprise walked through
+# estimate → apply → accept → draw → repay over HTTP. Every step resumes or is a no-op when already done.
 demo: env
 	$(BIN)/puhui synth
 	$(BIN)/puhui summary
-	$(BIN)/puhui indicators --as-of 2026-10-31
+	$(BIN)/puhui indicators --as-of $(AS_OF)
+	$(BIN)/puhui db upgrade
+	$(BIN)/puhui model retrain --max-snapshots 6 --promote-if-no-champion
+	$(BIN)/puhui policy bootstrap
+	$(BIN)/puhui preapprove --as-of $(AS_OF)
+	@$(MAKE) --no-print-directory serve-bg
+	$(BIN)/puhui journey --base-url http://127.0.0.1:$(PORT)
+	@echo
+	@echo "The API runs at http://127.0.0.1:$(PORT)/docs (stop it: make stop). Walk another enterprise:"
+	@echo "  $(BIN)/puhui journey --base-url http://127.0.0.1:$(PORT)"
+
+# The API server in the background (log var/server.log, pid var/server.pid); waits until it answers.
+serve-bg: env stop
+	@mkdir -p var
+	@nohup $(BIN)/puhui serve --port $(PORT) > var/server.log 2>&1 & echo $$! > var/server.pid
+	@for i in $$(seq 1 60); do \
+	  if $(BIN)/python -c "import httpx,sys; httpx.get('http://127.0.0.1:$(PORT)/v1/health').raise_for_status()" \
+	     2>/dev/null; then echo "API server up on port $(PORT) (pid $$(cat var/server.pid))"; exit 0; fi; \
+	  sleep 0.5; done; echo "the API server did not start: see var/server.log"; exit 1
+
+stop:
+	@if [ -f var/server.pid ]; then kill $$(cat var/server.pid) 2>/dev/null || true; rm -f var/server.pid; fi
 
 test: env
 	$(BIN)/ruff check .
