@@ -9,11 +9,7 @@ its defaults + scikit-learn `LogisticRegression()`, pdo/odds scaling 20/50/600) 
 rows per second, and the ratio ours / optbinning is printed. Our GBM (`GBMModel.predict_pd`, calibrated) is
 timed on the same rows, beside LightGBM's own `Booster.predict` on a ready float matrix (its floor, timed on
 the first 200,000 rows and scaled) and beside optbinning's scorecard. Then the training time at `--wide-rows`
-× `--wide-features` (default 100,000 × 150) for our scorecard, our GBM and optbinning's Scorecard. A breakdown
-of our scorecard's scoring time (frame check, numeric binning, categorical coding, point sums) is printed so a
-slow part is visible, and a prototype of a faster `Scorecard.score` (`fast_score` below: a comparison per split
-instead of a binary search, categories factorised before the lookup, in-place sums; same bins and points) is
-timed and compared with ours row by row.
+× `--wide-features` (default 100,000 × 150) for our scorecard, our GBM and optbinning's Scorecard.
 
     .venv/bin/python benchmarks/scoring.py                 # 1M rows to score; 100k × 150 to train
     .venv/bin/python benchmarks/scoring.py --rows 100000 --wide-rows 20000 --wide-features 40   # quick
@@ -33,8 +29,6 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from puhui.models.binning import FrozenBinning, category_codes, numeric_column
-from puhui.models.dataset import check_columns, to_frame
 from puhui.models.gbm import GBMConfig, GBMModel
 from puhui.models.scorecard import Scorecard, ScorecardConfig
 
@@ -93,89 +87,6 @@ FLOOR_ROWS = 200_000
 OPEN = ScorecardConfig(iv_min=0.0, corr_max=1.0, vif_max=1e9)  # keep every feature, like optbinning's default
 
 
-def breakdown(card: Scorecard, x: pd.DataFrame) -> dict[str, float]:
-    """Seconds per step of `Scorecard.score` on `x`, re-run step by step with the same calls."""
-    t: dict[str, float] = {}
-    t0 = time.perf_counter()
-    df = to_frame(x)
-    check_columns(df, card.features, inputs=card.inputs)
-    t["frame check"] = time.perf_counter() - t0
-    idx = {}
-    for kind in ("numerical", "categorical"):
-        t0 = time.perf_counter()
-        for f in card.features:
-            if card.bins[f].kind == kind:
-                idx[f] = card.bins[f].bin_index(df[f])
-        t[f"bin_index {kind}"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    total = np.zeros(len(df))
-    for f in card.features:
-        total = total + np.asarray(card.points[f], dtype=float)[idx[f]]
-    t["point sums"] = time.perf_counter() - t0
-    # the pieces of one categorical and one numerical column, for the report
-    cat = next((f for f in card.features if card.bins[f].kind == "categorical"), None)
-    if cat is not None:
-        s = df[cat]
-        t0 = time.perf_counter()
-        keys = s.astype("string")
-        t["  1 cat: astype('string')"] = time.perf_counter() - t0
-        lookup = {c: i for i, g in enumerate(card.bins[cat].groups) for c in g}
-        t0 = time.perf_counter()
-        codes = keys.map(lookup, na_action="ignore")
-        t["  1 cat: .map(lookup)"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        pd.to_numeric(codes, errors="coerce").fillna(card.bins[cat].missing_bin).to_numpy(dtype=np.int64)
-        t["  1 cat: to_numeric+fillna"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        category_codes(s, lookup, card.bins[cat].missing_bin)
-        t["  1 cat: category_codes total"] = time.perf_counter() - t0
-    num = next(f for f in card.features if card.bins[f].kind == "numerical")
-    t0 = time.perf_counter()
-    numeric_column(df[num], num)
-    t["  1 num: numeric_column"] = time.perf_counter() - t0
-    return t
-
-
-def fast_category_codes(s: pd.Series, lookup: dict[str, int], default: int) -> np.ndarray:
-    """Prototype: factorise the column once (hashing in C), look up only the distinct values in Python,
-    then take; same result as `binning.category_codes` for text, missing and unseen values."""
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    keys = pd.Index(uniques).astype("string")
-    table = np.array([lookup.get(k, default) if k is not pd.NA and k != "" else default for k in keys.tolist()]
-                     + [default], dtype=np.int64)  # fmt: skip
-    return table[codes]  # code −1 (missing) picks the trailing default
-
-
-def fast_numeric_bins(b: FrozenBinning, s: pd.Series) -> np.ndarray:
-    """Prototype: the bin as the number of splits ≤ x, counted with one vectorised comparison per split into a
-    uint8 (a scorecard has ≤ ~10 splits), instead of a binary search per row (`np.searchsorted` on unsorted
-    values mispredicts branches); NaN and special codes as in `FrozenBinning.bin_index`."""
-    x = numeric_column(s, b.name)
-    idx = np.zeros(x.size, dtype=np.uint8)
-    for split in b.splits:
-        idx += x >= split
-    if b.special_codes:
-        idx = np.where(np.isin(x, np.asarray(b.special_codes, dtype=float)), b.special_bin, idx)
-    return np.where(np.isnan(x), b.missing_bin, idx)
-
-
-def fast_score(card: Scorecard, x: pd.DataFrame) -> np.ndarray:
-    """Prototype of `Scorecard.score` with `fast_numeric_bins`, `fast_category_codes` and in-place sums (same
-    bins, same points, same summation order, so the same floats)."""
-    check_columns(x, card.features, inputs=card.inputs)
-    total = np.zeros(len(x))
-    for f in card.features:
-        b = card.bins[f]
-        pts = np.asarray(card.points[f], dtype=float)
-        if b.kind == "numerical":
-            idx = fast_numeric_bins(b, x[f])
-        else:
-            lookup = {c: i for i, g in enumerate(b.groups) for c in g}
-            idx = fast_category_codes(x[f], lookup, b.missing_bin)
-        total += pts[idx]
-    return total
-
-
 def scoring(rows: int, train_rows: int, repeats: int, gbm_repeats: int) -> None:
     console.rule(f"Batch scoring: {rows:,} rows × 20 features (17 numeric, 3 categorical)")
     t0 = time.perf_counter()
@@ -194,7 +105,6 @@ def scoring(rows: int, train_rows: int, repeats: int, gbm_repeats: int) -> None:
 
     t_ours, c_ours, s_ours = best_of(lambda: ours.score(xs), repeats)
     t_ob, c_ob, s_ob = best_of(lambda: ob.score(xs), repeats)
-    t_fast, c_fast, s_fast = best_of(lambda: fast_score(ours, xs), repeats)
     t_gbm, c_gbm, _ = best_of(lambda: gbm.predict_pd(xs), gbm_repeats)
     n_floor = min(rows, FLOOR_ROWS)  # LightGBM's own predict costs as much as ours: time it on a slice
     mat = gbm._matrix(xs.iloc[:n_floor])
@@ -203,7 +113,6 @@ def scoring(rows: int, train_rows: int, repeats: int, gbm_repeats: int) -> None:
     t = Table("scorer", "best wall s", "CPU s", "rows/s (wall)", "rows/s (CPU)", "vs optbinning (wall)",
               "vs optbinning (CPU)", title=f"scoring {rows:,} rows, best of {repeats} (GBM {gbm_repeats})")  # fmt: skip
     for name, sec, cpu in (("ours: Scorecard.score", t_ours, c_ours), ("optbinning: Scorecard.score", t_ob, c_ob),
-                           ("prototype: fast_score (this file)", t_fast, c_fast),
                            ("ours: GBMModel.predict_pd", t_gbm, c_gbm),
                            (f"LightGBM Booster.predict (floor; {n_floor:,} rows, scaled)", t_lgb, c_lgb)):  # fmt: skip
         t.add_row(name, f"{sec:.3f}", f"{cpu:.3f}", f"{rows / sec:,.0f}", f"{rows / cpu:,.0f}", f"{t_ob / sec:.2f}×",
@@ -211,16 +120,9 @@ def scoring(rows: int, train_rows: int, repeats: int, gbm_repeats: int) -> None:
     console.print(t)
     rho = pd.Series(s_ours).corr(pd.Series(s_ob), method="spearman")
     console.print(f"ours vs optbinning: {t_ob / t_ours:.2f}× faster by wall time, {c_ob / c_ours:.2f}× by CPU time "
-                  f"(goal: several times); prototype {t_ob / t_fast:.2f}× (CPU {c_ob / c_fast:.2f}×); prototype == "
-                  f"Scorecard.score on every row: {bool(np.array_equal(s_fast, s_ours))}; GBM predict_pd / LightGBM "
+                  f"(goal: several times); GBM predict_pd / LightGBM "
                   f"floor: {t_gbm / t_lgb:.2f}× wall, {c_gbm / c_lgb:.2f}× CPU; Spearman(ours, optbinning score) "
                   f"{rho:.4f}")  # fmt: skip
-    br = breakdown(ours, xs)
-    b = Table("step of Scorecard.score", "s", "share", title="where our scoring time goes")
-    whole = sum(v for k, v in br.items() if not k.startswith("  "))
-    for k, v in br.items():
-        b.add_row(k, f"{v:.3f}", "" if k.startswith("  ") else f"{v / whole:.0%}")
-    console.print(b)
 
 
 def training(rows: int, features: int) -> None:

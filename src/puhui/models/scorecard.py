@@ -156,8 +156,15 @@ class Scorecard:
         idx = self.bin_indices(data, allow_extra=allow_extra)
         total = np.zeros(len(next(iter(idx.values()))), dtype=float)
         for f in self.features:
-            total = total + np.asarray(self.points[f], dtype=float)[idx[f]]
+            total += self._points_array(f)[idx[f]]
         return total
+
+    def _points_array(self, feature: str) -> np.ndarray:
+        cache = self.__dict__.setdefault("_points_cache", {})
+        arr = cache.get(feature)
+        if arr is None:
+            arr = cache[feature] = np.asarray(self.points[feature], dtype=float)
+        return arr
 
     def pd_from_score(self, score: np.ndarray | float) -> np.ndarray:
         """Probability of default implied by the scaling: odds good:bad = exp((score − Offset)/Factor)."""
