@@ -183,12 +183,18 @@ class _BatchIndex:
         self.rows: dict[str, int] = (
             {u: i for i, u in enumerate(self.table.column("uscc").to_pylist())} if self.table is not None else {}
         )
+        # one contiguous array per column: reading row i column by column is ~6x faster than slicing the
+        # (wide) table and converting the slice, the hot path of an online decision
+        self.columns: list[tuple[str, pa.Array]] = (
+            [(n, self.table.column(n).combine_chunks()) for n in self.table.column_names]
+            if self.table is not None else []
+        )  # fmt: skip
 
     def row(self, uscc: str) -> dict[str, Any] | None:
         i = self.rows.get(uscc)
-        if i is None or self.table is None:
+        if i is None:
             return None
-        return self.table.slice(i, 1).to_pylist()[0]
+        return {name: column[i].as_py() for name, column in self.columns}
 
 
 class OnlineEngine:
