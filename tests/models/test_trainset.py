@@ -119,7 +119,41 @@ def test_exclusions(ts, universe: Path) -> None:
     x = ts.exclusions
     assert (x["kept"] + x["in_default"] + x["exited"] + x["too_young"] + x["no_data"] == x["registered"]).all()
     assert x["in_default"].sum() > 0 and x["too_young"].sum() > 0
-    assert list(x["kept"]) == list(f.groupby("as_of").size())
+    # the enterprise holdout (default 0.3) removes held-out firms' train rows and the others' test rows
+    assert list(x["kept"] - x["held_out"]) == list(f.groupby("as_of").size())
+    assert (x["held_out"] > 0).all()
+
+
+def test_default_split_is_out_of_time_and_out_of_sample(ts) -> None:
+    # One default for the library and `puhui model evaluate --holdout`: test firms never appear in train.
+    assert TrainsetConfig().holdout_fraction == 0.3
+    train, test = set(ts.train["uscc"]), set(ts.test["uscc"])
+    assert train and test and not train & test
+    share = len(test) / len(train | test)
+    assert 0.2 < share < 0.4
+
+
+def test_cli_default_holdout_is_the_library_default() -> None:
+    import inspect
+
+    from puhui.models.cli_universe import evaluate_universe as cmd
+
+    option = inspect.signature(cmd).parameters["holdout"].default
+    assert option == TrainsetConfig().holdout_fraction
+
+
+def test_stale_indicator_table_is_recomputed(ts, universe: Path) -> None:
+    # A table written by other definitions (or another universe in the same home) must not be read.
+    import json
+
+    folder = indicator_table_path(universe, ts.test_as_of[-1])
+    manifest = json.loads((folder / "_manifest.json").read_text(encoding="utf-8"))
+    good = manifest["library_fingerprint"]
+    manifest["library_fingerprint"] = "stale"
+    (folder / "_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    again = build_trainset(universe, CFG)
+    assert read_manifest(folder)["library_fingerprint"] == good
+    pd.testing.assert_frame_equal(again.frame, ts.frame)
 
 
 def test_min_age_is_a_parameter(ts, universe: Path) -> None:

@@ -2,8 +2,9 @@
 
 Thin: builds the training set and evaluates both models (`puhui.models.evaluate_universe`), prints a Rich
 summary (AUC, KS, Gini, share of the oracle, calibration by decile)
-— by default out-of-time *and* on 30 % of enterprises held out of training (`--holdout`), since adjacent
-snapshots share default events and a model can otherwise memorise the firm — or the JSON with `--json`, and writes
+— by default out-of-time *and* on 30 % of enterprises held out of training (`--holdout`, the default of
+`TrainsetConfig.holdout_fraction`), since adjacent snapshots share default events and a model can otherwise
+memorise the firm — or the JSON with `--json`, and writes
 the JSON to `<home>/models/evaluation.json`. The lead mounts `evaluate_universe` on `model_app`.
 Errors of the `PuhuiError` tree print as one line `[code] message` and exit with status 2.
 """
@@ -62,7 +63,7 @@ def evaluate_universe(
         typer.Option(
             "--holdout", help="Share of enterprises kept out of train and used for test (0 = out-of-time only)."
         ),
-    ] = 0.3,
+    ] = 0.3,  # = TrainsetConfig.holdout_fraction (a test keeps the two equal; literal to keep the CLI import light)
     as_json: Annotated[bool, typer.Option("--json", help="Print the evaluation as JSON.")] = False,
 ) -> None:
     """Train the scorecard and the GBM on earlier snapshots, test on later ones, against the oracle AUC."""

@@ -17,17 +17,24 @@ as-of, i.e. it would reward detecting current arrears rather than predicting def
 **Exclusions** (counted per snapshot in `TrainingSet.exclusions`): `in_default` (onset on or before the
 as-of month), `exited` (cancelled or revoked: no longer at risk), `too_young` (founded less than
 `min_age_months` before the as-of), `no_data` (no source other than the registration family). These are
-facts a bank knows at the as-of; the truth table only supplies them conveniently.
+facts a bank knows at the as-of; the truth table only supplies them conveniently. `held_out` counts the kept
+rows the enterprise holdout (below) removes: a held-out firm's train rows and the other firms' test rows.
 
 **Out-of-time split.** Snapshot months run from `first_month_index` (default 6: six months of history
 before the first as-of) to the last month whose 12-month outcome is fully observed (T − 1 − 12; with 36
 months: 6 … 23). The latest `test_snapshots` of those (default 6) are the test window, the earlier ones
-train (optionally `gap_months` apart). Never a random split across time. Because adjacent snapshots'
-12-month outcome windows overlap, the same default event can be a bad in a train and in a test snapshot;
-a model that memorises the firm (static features) then looks better than it is. `holdout_fraction` > 0
-makes the split out-of-time *and* out-of-sample: test rows come only from a hashed share of enterprises
-whose rows are removed from train. `true_pd_12m` (truth, for the
-oracle AUC only) is kept in its own column and is never in `features`.
+train (optionally `gap_months` apart). Never a random split across time.
+
+**Out-of-sample too, by default.** Because adjacent snapshots' 12-month outcome windows overlap, the same
+default event is a bad in up to twelve snapshots, several of them in train and some in test; a model that
+memorises the firm (static features, or a booster deep enough to recognise it) then looks better than it
+is — out-of-time only, both models beat the oracle on a small universe. A bank scores firms it has never
+seen as well as firms it has, and it can only ever test on the future, so the honest test is both
+out-of-time *and* out-of-sample: `holdout_fraction` (default 0.3, the same default as `puhui model evaluate
+--holdout`) sends a hashed share of enterprises (SHA-256 of the USCC, stable across runs and universes) to
+test only, and removes every row of theirs from train. Set it to 0 only to reproduce the optimistic
+out-of-time-only figure. `true_pd_12m` (truth, for the oracle AUC only) is kept in its own column and is
+never in `features`.
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ from puhui.core.errors import ConfigurationError, NotFound
 __all__ = ["META_COLUMNS", "TrainingSet", "TrainsetConfig", "build_trainset", "month_end", "snapshot_dates"]
 
 META_COLUMNS = ("uscc", "as_of", "label", "true_pd_12m", "industry", "split")
-MAX_CATEGORIES = 50  # text indicators with more distinct values (e.g. 4-digit industry code) are left out
+MAX_CATEGORIES = 100  # text indicators with more distinct values (e.g. a district code) are left out
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ class TrainsetConfig:
     test_snapshots: int = 6
     gap_months: int = 0
     max_snapshots: int | None = None  # keep only the latest N eligible snapshots (tests, quick runs)
-    holdout_fraction: float = 0.0  # > 0: test only on enterprises never seen in train (hash of the USCC)
+    holdout_fraction: float = 0.3  # test only on enterprises never seen in train (hash of the USCC); 0 = off
 
     def __post_init__(self) -> None:
         if self.horizon_months < 1 or self.step_months < 1 or self.test_snapshots < 1 or self.min_age_months < 0:
@@ -149,12 +156,19 @@ def snapshot_dates(months: list[date], cfg: TrainsetConfig) -> tuple[list[date],
 
 
 def _indicators(home: Path, as_of: date, console: Console | None) -> pd.DataFrame:
+    """The indicator table of `as_of`, (re)computed unless a complete one of the same definitions and data
+    exists: a table left by an older library or another universe in the same home is replaced, not read."""
     from puhui.indicators.batch import indicator_table_path, read_manifest, run_batch
+    from puhui.indicators.library import default_library
+    from puhui.indicators.rawdata import RawData
 
+    lib = default_library()
     folder = indicator_table_path(home, as_of)
     manifest = read_manifest(folder)
-    if manifest is None or manifest.get("status") != "complete":
-        run_batch(as_of, home=home, console=console)
+    same = manifest is not None and manifest.get("library_fingerprint") == lib.fingerprint and \
+        manifest.get("raw_fingerprint") == RawData(home, lib).fingerprint()  # fmt: skip
+    if not same or manifest is None or manifest.get("status") != "complete":
+        run_batch(as_of, home=home, library=lib, console=console, fresh=manifest is not None and not same)
     return pq.read_table(folder, partitioning=None).to_pandas()
 
 
@@ -173,6 +187,18 @@ def _to_model_dtypes(df: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
 def _holdout_bucket(uscc: str) -> float:
     """A stable number in [0, 1) per enterprise (SHA-256 of the USCC), for the enterprise holdout."""
     return int(hashlib.sha256(uscc.encode()).hexdigest()[:8], 16) / 2**32
+
+
+def _hold_out(frame: pd.DataFrame, exclusions: pd.DataFrame, fraction: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep test rows of the held-out enterprises and train rows of the others; count the rest per as-of."""
+    exclusions = exclusions.assign(held_out=0)
+    if fraction <= 0:
+        return frame, exclusions
+    held = frame["uscc"].map(_holdout_bucket) < fraction
+    keep = (frame["split"] == "test") == held
+    dropped = frame.loc[~keep].groupby("as_of").size()
+    exclusions["held_out"] = [int(dropped.get(pd.Timestamp(d), 0)) for d in exclusions["as_of"]]
+    return frame.loc[keep].reset_index(drop=True), exclusions
 
 
 def build_trainset(home: Path, config: TrainsetConfig | None = None, *, console: Console | None = None) -> TrainingSet:
@@ -216,10 +242,7 @@ def build_trainset(home: Path, config: TrainsetConfig | None = None, *, console:
                              "split": "train" if m in train_m else "test"})  # fmt: skip
         frames.append(pd.concat([meta.loc[keep].reset_index(drop=True),
                                  ind.loc[keep].reset_index(drop=True)], axis=1))  # fmt: skip
-    frame = pd.concat(frames, ignore_index=True)
-    if cfg.holdout_fraction > 0:
-        held = frame["uscc"].map(_holdout_bucket) < cfg.holdout_fraction
-        frame = frame.loc[(frame["split"] == "test") == held].reset_index(drop=True)
+    frame, exclusions = _hold_out(pd.concat(frames, ignore_index=True), pd.DataFrame(excl), cfg.holdout_fraction)
     kinds: dict[str, str] = {}
     trends: dict[str, str] = {}
     by_id = {i.id: i for i in lib.indicators}
@@ -236,6 +259,6 @@ def build_trainset(home: Path, config: TrainsetConfig | None = None, *, console:
     feats = list(kinds)
     frame = pd.concat([frame[list(META_COLUMNS)], _to_model_dtypes(frame[feats], kinds)], axis=1)
     frame["industry"] = frame["industry"].astype(str)
-    return TrainingSet(frame=frame, features=feats, kinds=kinds, trends=trends, exclusions=pd.DataFrame(excl),
+    return TrainingSet(frame=frame, features=feats, kinds=kinds, trends=trends, exclusions=exclusions,
                        train_as_of=[month_end(m) for m in train_m], test_as_of=[month_end(m) for m in test_m],
                        config=cfg)  # fmt: skip

@@ -17,6 +17,11 @@ Classes follow the overdue floors of 商业银行金融资产风险分类办法 
 **Queries.** Loan-approval queries arrive at a rate rising as the state falls and spike when a new
 facility is sought; after a default, lenders' post-loan queries dominate.
 
+**Guarantees given** are listed as of the data cut: about one firm with credit in eight guarantees one
+or two others (mostly in its own city) for 1–3 years running at the cut. Both parties only need to operate
+when the guarantee starts; who appears never depends on a later cancellation or revocation, which a bank at
+an earlier as-of could not know. The debtor's class is the one at the cut (known from the cut only).
+
 **Personal report.** The legal representative's cards, mortgage, business and consumer loans carry a
 24-month string (N normal, 1–7 overdue buckets of 30 days, * no payment due, / not opened, C closed).
 Personal and business finances are entangled: occasional 1s when the firm's health is low, the business
@@ -259,7 +264,10 @@ def enterprise_guarantees(ch: Chunk) -> pa.Table:
     r = ch.rng(SOURCE_IDS["bureau_enterprise_guarantees"])
     end_t = ch.t - 1
     as_of = ch.months.end_day
-    pool = np.flatnonzero(ch.cov["credit"] & (ch.hp.exit > end_t) & ch.hp.founded[:, -1])
+    # Candidates are firms with credit that exist by the cut; whether one exits or is revoked later must not
+    # decide who appears (a bank at an earlier as-of cannot know it), so each party only has to be operating
+    # when the guarantee starts (below).
+    pool = np.flatnonzero(ch.cov["credit"] & ch.hp.founded[:, -1])
     if len(pool) < 2:
         return _empty_guarantees()
     count = np.where(r.random(len(pool)) < 0.12, 1 + (r.random(len(pool)) < 0.3), 0)
@@ -275,13 +283,19 @@ def enterprise_guarantees(ch: Chunk) -> pa.Table:
     alone = (debtor == guarantor) | (hi - lo <= 1)
     other = pool[np.floor(r.random(m) * len(pool)).astype(np.int64)]
     debtor = np.where(alone, other, debtor)
-    keep = debtor != guarantor
-    guarantor, debtor = guarantor[keep], debtor[keep]
-    m = len(guarantor)
     months_len = np.array([12, 24, 36])[choice(r, np.array([0.5, 0.3, 0.2]), m)]
     span = np.round(months_len * 30.4375).astype(np.int64)
     start = as_of - 1 - np.floor(r.random(m) * (span - 31)).astype(np.int64)
     end = start + span
+    start_t = np.searchsorted(ch.months.w_start, start, side="right") - 1  # window month of the start (−1: before)
+
+    def operating(f: np.ndarray) -> np.ndarray:
+        """Founded by the start and neither cancelled nor revoked before the start month (known then)."""
+        return (ch.founding_day[f] <= start) & (ch.hp.exit[f] > start_t) & (ch.hp.revoke[f] > start_t)
+
+    keep = (debtor != guarantor) & operating(guarantor) & operating(debtor)
+    guarantor, debtor, start, end = guarantor[keep], debtor[keep], start[keep], end[keep]
+    m = len(guarantor)
     on = ch.hp.onset[debtor]
     dpd = np.where(on <= end_t, _dpd_after_onset(ch, on, np.full(m, end_t)), 0)
     cls = five_class(dpd, _floors(ch))
