@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import time
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from sqlalchemy import Engine
 
 from puhui.core.errors import Conflict, PuhuiError, ValidationError
 from puhui.models import metrics
-from puhui.models.evaluate_universe import GBM_SETTINGS, LOOKAHEAD_FEATURES, enterprise_valid_order
+from puhui.models.evaluate_universe import GBM_SETTINGS, LOOKAHEAD_FEATURES, SCORECARD_SETTINGS, enterprise_valid_order
 from puhui.models.gbm import GBMConfig, GBMModel
 from puhui.models.registry import DEFAULT_NAME, RegisteredModel, champion, jsonable, promote, register
 from puhui.models.scorecard import Scorecard, ScorecardConfig
@@ -60,7 +60,7 @@ class RetrainConfig:
     author: str = "system:retrain"
     promote_if_no_champion: bool = False
     max_auc_loss: float = 0.005
-    scorecard: ScorecardConfig = field(default_factory=lambda: ScorecardConfig(iv_min=0.01, corr_max=0.8))
+    scorecard: ScorecardConfig = SCORECARD_SETTINGS
     gbm: GBMConfig = GBM_SETTINGS
     exclude: tuple[str, ...] = LOOKAHEAD_FEATURES  # look-ahead indicators, as in evaluate_universe
     enterprise_valid: bool = True  # GBM early stopping / calibration on a hashed share of training enterprises
