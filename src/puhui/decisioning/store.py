@@ -25,11 +25,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from puhui.store.audit import make_append_only
-from puhui.store.base import Base, CreatedAtMixin, IdMixin, TimestampMixin
+from puhui.store.base import Base, CreatedAtMixin, IdMixin, TimestampMixin, one_of
 from puhui.store.types import JSON_TYPE, PK_TYPE, Amount, Rate, UTCDateTime
 
 __all__ = [
@@ -58,10 +58,6 @@ APPLICATION_STATUSES = ("approved", "declined", "referred", "accepted", "expired
 REVIEW_STATUSES = ("open", "assigned", "approved", "declined")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 _ACTIVE = text("state = 'active'")
 
 
@@ -70,8 +66,8 @@ class PolicyVersionRow(IdMixin, CreatedAtMixin, Base):
 
     __tablename__ = "policy_versions"
     __table_args__ = (
-        CheckConstraint(_in("state", POLICY_STATES), name="state"),
-        CheckConstraint(_in("role", POLICY_ROLES), name="role"),
+        one_of("state", POLICY_STATES),
+        one_of("role", POLICY_ROLES),
         Index(None, "scenario_id", "version", unique=True),
         # At most one active champion and one active challenger per scenario.
         Index("uq_policy_versions_active_role", "scenario_id", "role", unique=True,
@@ -100,8 +96,8 @@ class DecisionRow(IdMixin, CreatedAtMixin, Base):
 
     __tablename__ = "decisions"
     __table_args__ = (
-        CheckConstraint(_in("channel", CHANNELS), name="channel"),
-        CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
+        one_of("channel", CHANNELS),
+        one_of("outcome", OUTCOMES),
         Index(None, "uscc", "scenario_id"),
         Index(None, "as_of"),
     )
@@ -138,7 +134,7 @@ class PreapprovalRunRow(IdMixin, TimestampMixin, Base):
     """一次主动授信批量: parameters, chunks done (resume) and the summary per scenario."""
 
     __tablename__ = "preapproval_runs"
-    __table_args__ = (CheckConstraint(_in("state", RUN_STATES), name="state"), Index(None, "as_of"))
+    __table_args__ = (one_of("state", RUN_STATES), Index(None, "as_of"))
 
     as_of: Mapped[date] = mapped_column(Date())
     state: Mapped[str] = mapped_column(String(16), default="running")
@@ -158,7 +154,7 @@ class OfferRow(IdMixin, TimestampMixin, Base):
 
     __tablename__ = "offers"
     __table_args__ = (
-        CheckConstraint(_in("status", OFFER_STATUSES), name="status"),
+        one_of("status", OFFER_STATUSES),
         Index(None, "uscc", "status"),
     )
 
@@ -197,7 +193,7 @@ class ApplicationRow(IdMixin, TimestampMixin, Base):
 
     __tablename__ = "applications"
     __table_args__ = (
-        CheckConstraint(_in("status", APPLICATION_STATUSES), name="status"),
+        one_of("status", APPLICATION_STATUSES),
         Index(None, "uscc", "status"),
     )
 
@@ -220,7 +216,7 @@ class ReviewCaseRow(IdMixin, TimestampMixin, Base):
 
     __tablename__ = "review_cases"
     __table_args__ = (
-        CheckConstraint(_in("status", REVIEW_STATUSES), name="status"),
+        one_of("status", REVIEW_STATUSES),
         Index(None, "status", "assignee"),
     )
 

@@ -20,7 +20,7 @@ from sqlalchemy import Boolean, CheckConstraint, Date, Float, Index, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from puhui.store.audit import make_append_only
-from puhui.store.base import Base, CreatedAtMixin, IdMixin, TimestampMixin
+from puhui.store.base import Base, CreatedAtMixin, IdMixin, TimestampMixin, one_of
 from puhui.store.types import JSON_TYPE, UTCDateTime
 
 __all__ = [
@@ -39,10 +39,6 @@ EVENT_ACTIONS = ("register", "promote", "rollback", "retire", "shadow_on", "shad
 APPEND_ONLY_TABLES = ("model_events",)
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 _CHAMPION = text("state = 'champion'")
 
 
@@ -51,8 +47,8 @@ class ModelVersionRow(IdMixin, TimestampMixin, Base):
 
     __tablename__ = "model_versions"
     __table_args__ = (
-        CheckConstraint(_in("state", MODEL_STATES), name="state"),
-        CheckConstraint(_in("kind", MODEL_KINDS), name="kind"),
+        one_of("state", MODEL_STATES),
+        one_of("kind", MODEL_KINDS),
         Index(None, "name", "version", unique=True),
         # At most one champion per model name, on SQLite and PostgreSQL alike.
         Index("uq_model_versions_champion", "name", unique=True, sqlite_where=_CHAMPION, postgresql_where=_CHAMPION),
@@ -78,7 +74,7 @@ class ModelEventRow(IdMixin, CreatedAtMixin, Base):
     """One life-cycle event of a model name: who moved which version, from which champion, and why."""
 
     __tablename__ = "model_events"
-    __table_args__ = (CheckConstraint(_in("action", EVENT_ACTIONS), name="action"),)
+    __table_args__ = (one_of("action", EVENT_ACTIONS),)
 
     name: Mapped[str] = mapped_column(String(64), index=True)
     version: Mapped[str] = mapped_column(String(64))

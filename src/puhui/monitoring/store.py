@@ -25,7 +25,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from puhui.store.audit import make_append_only
-from puhui.store.base import Base, CreatedAtMixin, IdMixin, TimestampMixin
+from puhui.store.base import Base, CreatedAtMixin, IdMixin, TimestampMixin, one_of
 from puhui.store.types import JSON_TYPE, PK_TYPE, Rate, UTCDateTime
 
 __all__ = ["ALERT_STATUSES", "APPEND_ONLY_TABLES", "LIVE_STATUSES", "SOURCES", "AlertActionRow", "AlertRow"]
@@ -36,18 +36,14 @@ LIVE_STATUSES = ("open", "acknowledged", "actioned")
 APPEND_ONLY_TABLES = ("monitoring_alert_actions",)
 
 
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
 class AlertRow(IdMixin, TimestampMixin, Base):
     """预警: one signal on one enterprise, its tier and score, evidence, suggested action and status."""
 
     __tablename__ = "monitoring_alerts"
     __table_args__ = (
         CheckConstraint("tier IN ('yellow', 'orange', 'red')", name="tier"),
-        CheckConstraint(f"source IN {_in(SOURCES)}", name="source"),
-        CheckConstraint(f"status IN {_in(ALERT_STATUSES)}", name="status"),
+        one_of("source", SOURCES),
+        one_of("status", ALERT_STATUSES),
         CheckConstraint("action IN ('watch', 'reduce_review', 'freeze')", name="action"),
         Index(None, "uscc", "status"),
         Index(None, "status", "tier"),

@@ -20,13 +20,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, MetaData
+from sqlalchemy import CheckConstraint, Date, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from puhui.core.money import Money
 from puhui.store.types import JSON_TYPE, PK_TYPE, Amount, UTCDateTime, utcnow
 
-__all__ = ["NAMING_CONVENTION", "Base", "CreatedAtMixin", "IdMixin", "TimestampMixin", "load_models"]
+__all__ = ["NAMING_CONVENTION", "Base", "CreatedAtMixin", "IdMixin", "TimestampMixin", "load_models", "one_of"]
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -81,3 +81,8 @@ def load_models() -> MetaData:
         if (pkg / "store.py").is_file() or (pkg / "store" / "__init__.py").is_file():
             importlib.import_module(f"puhui.{pkg.name}.store")
     return Base.metadata
+
+
+def one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """A CHECK that `column` holds one of `values` (a status, a kind), named after the column."""
+    return CheckConstraint(f"{column} IN ({', '.join(repr(v) for v in values)})", name=column)
