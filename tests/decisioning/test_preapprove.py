@@ -112,6 +112,25 @@ def test_a_killed_run_resumes_to_the_same_result(home: Path, tmp_path: Path) -> 
     assert states == {done["run_id"]: "superseded", again["run_id"]: "open"}
 
 
+
+def test_forked_deciders_store_exactly_the_serial_result(home: Path, tmp_path: Path) -> None:
+    run = {"home": home, "scenario_ids": SCENARIOS, "limit_enterprises": N, "chunk_size": 40, **QUICK}
+    serial = run_preapproval(_engine(tmp_path / "serial.sqlite"), AS_OF, **run)
+    engine = _engine(tmp_path / "forked.sqlite")
+    forked = run_preapproval(engine, AS_OF, workers=2, **run)
+    assert forked["chunks_done"] == serial["chunks_done"] > 2
+    assert forked["per_scenario"] == serial["per_scenario"] and forked["offers"] == serial["offers"]
+
+    def offers(e: Engine) -> list[tuple]:
+        with transaction(e, write=False) as s:
+            return s.execute(select(OfferRow.uscc, OfferRow.scenario_id, OfferRow.limit, OfferRow.annual_rate)
+                             .order_by(OfferRow.uscc)).all()  # fmt: skip
+
+    assert offers(engine) == offers(_engine(tmp_path / "serial.sqlite"))
+    # the parent's pooled connection still works after the children exit
+    with transaction(engine, write=False) as s:
+        assert s.scalar(select(func.count()).select_from(OfferRow)) == len(offers(engine))
+
 def test_challenger_arm_and_exposure_cap(home: Path, tmp_path: Path) -> None:
     from tests.lending._lendkit import open_line
 

@@ -91,6 +91,7 @@ def preapprove(
     limit_enterprises: Annotated[int | None, typer.Option("--limit-enterprises", help="Only the first N "
                                                           "enterprises by USCC (quick runs).")] = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Enterprises per committed chunk.")] = 1000,
+    workers: Annotated[int, typer.Option("--workers", help="Processes deciding chunks (default: the CPUs).")] = 0,
     record_all: Annotated[bool, typer.Option("--record-all", help="Record every decision, not only those "
                                              "behind the offers.")] = False,
     fallback_model: Annotated[bool, typer.Option("--fallback-model/--no-fallback-model", help="Train a scorecard "
@@ -119,6 +120,7 @@ def preapprove(
         out = _run(lambda: run_preapproval(engine, as_of, home=home, scenario_ids=scenario or None,
                                            limit_enterprises=limit_enterprises, chunk_size=chunk_size,
                                            record_all=record_all, fallback_model=fallback_model, actor=who,
+                                           workers=workers or os.cpu_count() or 1,
                                            fresh=fresh, console=err_console, fallback_snapshots=fallback_snapshots,
                                            fallback_features=tuple(p.strip() for p in fallback_features.split(",")
                                                                    if p.strip()) if fallback_features else None))

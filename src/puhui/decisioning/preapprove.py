@@ -355,6 +355,14 @@ def _best(current: Any, cand: Any) -> Any:
     return current
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished children (the forked deciders, once joined)."""
+    import resource
+
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
+
+
 class _Timer:
     """Wall-clock and CPU seconds per stage (the machine may be shared: CPU shows the work itself)."""
 
@@ -480,6 +488,44 @@ def _decide_chunk(plan: _Plan, lo: int, hi: int, *, record_all: bool, run_id: in
     return stats, records, best
 
 
+_FORKED: dict[str, _Plan] = {}  # the plan forked deciders read (inherited copy-on-write, never pickled)
+
+
+def _decide_in_worker(args: tuple[tuple[int, int, int], bool, int, str]) -> tuple[tuple[int, int, int], Any]:
+    (k, lo, hi), record_all, run_id, actor = args
+    return (k, lo, hi), _decide_chunk(_FORKED["plan"], lo, hi, record_all=record_all, run_id=run_id, actor=actor)
+
+
+def _forget_connections(engine: Engine) -> None:
+    engine.dispose(close=False)  # a forked child must not use (or close) the parent's pooled connections
+
+
+@contextmanager
+def _deciders(plan: _Plan, engine: Engine, workers: int, n_chunks: int) -> Iterator[Any]:
+    """A function chunks → iterator of (chunk, decisions) in chunk order: in this process, or in a pool of
+    forked processes that inherit the prepared plan (facts, scores, compiled policies) without pickling it."""
+    if workers <= 1 or n_chunks <= 1:
+        def serial(chunks: list[tuple[int, int, int]], **kw: Any) -> Iterator[Any]:
+            return (((k, lo, hi), _decide_chunk(plan, lo, hi, **kw)) for k, lo, hi in chunks)
+
+        yield serial
+        return
+    import multiprocessing
+
+    _FORKED["plan"] = plan
+    pool = multiprocessing.get_context("fork").Pool(min(workers, n_chunks), initializer=_forget_connections,
+                                                    initargs=(engine,))  # fmt: skip
+    try:
+        def parallel(chunks: list[tuple[int, int, int]], *, record_all: bool, run_id: int, actor: str) -> Any:
+            return pool.imap(_decide_in_worker, [(c, record_all, run_id, actor) for c in chunks])
+
+        yield parallel
+    finally:
+        pool.terminate()
+        pool.join()
+        _FORKED.clear()
+
+
 def _write_chunk(engine: Engine, plan: _Plan, run_id: int, chunk: dict[str, Any], records: list[DecisionInput],
                  best: dict[str, DecisionInput]) -> None:
     """One transaction: the decisions, the offers (superseding older open ones) and the chunk's entry."""
@@ -513,16 +559,18 @@ def run_preapproval(engine: Engine, as_of: date | str, *, home: Path | None = No
                     chunk_size: int = 1000, record_all: bool = False, fallback_model: bool = True,
                     actor: str = "system:preapprove", fresh: bool = False, console: Console | None = None,
                     stop_after_chunks: int | None = None, fallback_snapshots: int = 3,
-                    fallback_features: tuple[str, ...] | None = None) -> dict[str, Any]:
+                    fallback_features: tuple[str, ...] | None = None, workers: int = 1) -> dict[str, Any]:
     """Run (or resume) the pre-approval of `as_of`; returns the summary (see the module docstring).
 
     `stop_after_chunks` ends the call after that many new chunks, leaving the run resumable (a bounded
     step for operators and tests); `fresh` abandons a running run of the date and starts again;
     `fallback_snapshots` / `fallback_features` (indicator id prefixes) bound the on-the-fly fallback model.
+    `workers` > 1 decides chunks in that many forked processes (the rules are pure and CPU-bound); this
+    process still writes every chunk, in order, so the stored result is the same as with one worker.
     """
     from puhui.config import paths
 
-    t_start, c_start = time.perf_counter(), time.process_time()
+    t_start, c_start = time.perf_counter(), _cpu_seconds()
     as_of = parse_date(as_of, field="as_of")
     home = Path(home) if home is not None else paths().home
     plan = _prepare(engine, as_of, home, _select_policies(engine, scenario_ids), limit_enterprises=limit_enterprises,
@@ -537,29 +585,27 @@ def run_preapproval(engine: Engine, as_of: date | str, *, home: Path | None = No
     done_ks = {c["k"] for c in done}
     n = len(plan.rows)
     chunks = [(k, i, min(i + chunk_size, n)) for k, i in enumerate(range(0, n, chunk_size))]
-    new = 0
-    with _progress(console) as progress:
+    pending = [c for c in chunks if c[0] not in done_ks][:stop_after_chunks]
+    with _progress(console) as progress, _deciders(plan, engine, workers, len(pending)) as decide_chunks:
         task = progress.add_task(f"pre-approval as of {as_of} · {len(plan.policies)} scenarios", total=n,
                                  completed=sum(hi - lo for k, lo, hi in chunks if k in done_ks))
-        for k, lo, hi in chunks:
-            if k in done_ks:
-                continue
-            if stop_after_chunks is not None and new >= stop_after_chunks:
+        decided = decide_chunks(pending, record_all=record_all, run_id=run_id, actor=actor)
+        while True:
+            with timer("rules"):  # in parallel: the wait for the next chunk's decisions
+                step = next(decided, None)
+            if step is None:
                 break
-            with timer("rules"):
-                stats, records, best = _decide_chunk(plan, lo, hi, record_all=record_all, run_id=run_id,
-                                                     actor=actor)
-                offers = ScenarioStats()
-                for item in best.values():
-                    offers.add(item.decision, item.arm, plan.lgd, plan.bads)
+            (k, lo, hi), (stats, records, best) = step
+            offers = ScenarioStats()
+            for item in best.values():
+                offers.add(item.decision, item.arm, plan.lgd, plan.bads)
             chunk = {"k": k, "n": hi - lo, "offers": offers.to_json(),
                      "stats": {sid: st.to_json() for sid, st in stats.items()}}
             with timer("writes"):
                 _write_chunk(engine, plan, run_id, chunk, records, best)
-            new += 1
             progress.advance(task, hi - lo)
     return _summarise(engine, plan, run_id, len(chunks), done_ks, timer, time.perf_counter() - t_start,
-                      time.process_time() - c_start, record_all)
+                      _cpu_seconds() - c_start, record_all)
 
 
 def _summarise(engine: Engine, plan: _Plan, run_id: int, n_chunks: int, resumed: set[int],
