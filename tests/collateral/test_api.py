@@ -4,9 +4,6 @@ registration → line flow, the line's collateral view, and the revalue job (in 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -16,7 +13,6 @@ import httpx
 import polars as pl
 import pytest
 import typer
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from typer.testing import CliRunner
@@ -33,6 +29,7 @@ from puhui.data.rawzone import RawZone
 from puhui.data.synth.config import SynthConfig
 from puhui.data.synth.property import generate_property
 from puhui.store import load_models, make_engine
+from tests._http import serving
 
 PROBLEM = "application/problem+json"
 TODAY = date(2026, 11, 29)
@@ -54,18 +51,8 @@ def server(universe: tuple[Path, Avm]) -> Iterator[tuple[FastAPI, str]]:
     app = create_app()
     home, model = universe
     app.state.puhui_home, app.state.avm, app.state.today = home, model, TODAY
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=5)
+    with serving(app) as base:
+        yield app, base
 
 
 @pytest.fixture

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from puhui.api import create_app
 from puhui.core.dates import FixedClock
@@ -19,6 +15,7 @@ from puhui.indicators.api import get_engine
 from puhui.indicators.batch import BatchReport
 from puhui.indicators.library import Library
 from puhui.indicators.online import OnlineEngine
+from tests._http import serving
 
 from .conftest import AS_OF
 
@@ -31,19 +28,8 @@ def client(universe: Path, library: Library, batch_report: BatchReport) -> Itera
     engine = OnlineEngine(universe, library=library, clock=FixedClock("2026-11-29"))
     app = create_app()
     app.dependency_overrides[get_engine] = lambda: engine
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
+    with serving(app) as base, httpx.Client(base_url=base, timeout=30) as c:
         yield c
-    server.should_exit = True
-    thread.join(timeout=5)
     engine.close()
 
 

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from puhui.api import create_app
 from puhui.store import idempotency, load_models, make_engine
+from tests._http import serving
 from tests.lending._lendkit import TERMS, books
 
 PROBLEM = "application/problem+json"
@@ -24,18 +21,8 @@ PROBLEM = "application/problem+json"
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[FastAPI, str]]:
     app = create_app()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}/v1/lending"
-    srv.should_exit = True
-    thread.join(timeout=5)
+    with serving(app) as base:
+        yield app, f"{base}/v1/lending"
 
 
 @pytest.fixture

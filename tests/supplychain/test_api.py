@@ -4,21 +4,18 @@ with Idempotency-Key headers, and bad input as 4xx problem+json with a code — 
 from __future__ import annotations
 
 import itertools
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from puhui.api import create_app
 from puhui.store import load_models, make_engine
+from tests._http import serving
 from tests.supplychain._kit import BANK, CORE, T1, T2, T3, store_snapshot
 from tests.supplychain.test_chains import make_raw_zone
 
@@ -29,18 +26,8 @@ _n = itertools.count(1)
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[FastAPI, str]]:
     app = create_app()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=5)
+    with serving(app) as base:
+        yield app, base
 
 
 @pytest.fixture
