@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from puhui.clikit import err_console
+from puhui.clikit import echo_json, err_console
 from puhui.clikit import fail as _fail
 from puhui.core.errors import PuhuiError, ValidationError
 
@@ -164,7 +164,7 @@ def evaluate_cmd(
     if json_out:
         doc = ev.to_dict()
         doc["quarantined"] = quarantined
-        typer.echo(json.dumps(doc, ensure_ascii=False, indent=1, default=str))
+        echo_json(doc)
     else:
         _print_evaluation(ev, quarantined)
 

@@ -16,7 +16,6 @@ tree print one line with their code and exit with status 2.
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -28,7 +27,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from puhui.clikit import err_console, fail
+from puhui.clikit import echo_json, err_console, fail
 from puhui.core.errors import PuhuiError
 
 __all__ = ["decision_app", "mount", "policy_app", "preapprove"]
@@ -77,10 +76,6 @@ def _run(fn: Callable[[], Any]) -> Any:
         raise fail(e) from e
 
 
-def _echo(obj: Any) -> None:
-    typer.echo(json.dumps(obj, ensure_ascii=False, indent=1, default=str))
-
-
 # ---- puhui preapprove -----------------------------------------------------------------------------------
 
 
@@ -125,7 +120,7 @@ def preapprove(
                                            fallback_features=tuple(p.strip() for p in fallback_features.split(",")
                                                                    if p.strip()) if fallback_features else None))
     if as_json:
-        _echo(out)
+        echo_json(out)
         return
     _print_preapproval(out, _console())
 
@@ -182,7 +177,7 @@ def list_cmd(scenario: Annotated[str | None, typer.Option("--scenario", help="On
 
     with _engine(database_url, home) as engine:
         rows = _run(lambda: list_policies(engine, scenario_id=scenario, state=state))
-    _echo(rows) if as_json else _policy_table(rows, _console())
+    echo_json(rows) if as_json else _policy_table(rows, _console())
 
 
 @policy_app.command("show")
@@ -192,7 +187,7 @@ def show_cmd(policy_id: Annotated[int, typer.Argument(help="Policy version id.")
     from puhui.decisioning.policies import get_policy
 
     with _engine(database_url, home) as engine:
-        _echo(_run(lambda: get_policy(engine, policy_id)))
+        echo_json(_run(lambda: get_policy(engine, policy_id)))
 
 
 @policy_app.command("draft")
@@ -203,7 +198,7 @@ def draft_cmd(file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     from puhui.decisioning.policies import draft_policy_file
 
     with _engine(database_url, home) as engine:
-        _echo(_run(lambda: draft_policy_file(engine, file, author=actor or _default_actor(), note=note)))
+        echo_json(_run(lambda: draft_policy_file(engine, file, author=actor or _default_actor(), note=note)))
 
 
 @policy_app.command("approve")
@@ -213,7 +208,7 @@ def approve_cmd(policy_id: Annotated[int, typer.Argument(help="Policy version id
     from puhui.decisioning.policies import approve_policy
 
     with _engine(database_url, home) as engine:
-        _echo(_run(lambda: approve_policy(engine, policy_id, approver=actor or _default_actor())))
+        echo_json(_run(lambda: approve_policy(engine, policy_id, approver=actor or _default_actor())))
 
 
 @policy_app.command("activate")
@@ -226,7 +221,7 @@ def activate_cmd(policy_id: Annotated[int, typer.Argument(help="Policy version i
 
     role = "challenger" if challenger else "champion"
     with _engine(database_url, home) as engine:
-        _echo(_run(lambda: activate_policy(engine, policy_id, actor=actor or _default_actor(), role=role,
+        echo_json(_run(lambda: activate_policy(engine, policy_id, actor=actor or _default_actor(), role=role,
                                            traffic_share=share)))
 
 
@@ -237,7 +232,7 @@ def rollback_cmd(scenario: Annotated[str, typer.Argument(help="Scenario id.")], 
     from puhui.decisioning.policies import rollback
 
     with _engine(database_url, home) as engine:
-        _echo(_run(lambda: rollback(engine, scenario, actor=actor or _default_actor())))
+        echo_json(_run(lambda: rollback(engine, scenario, actor=actor or _default_actor())))
 
 
 @policy_app.command("bootstrap")
@@ -250,7 +245,7 @@ def bootstrap_cmd(actor: Actor = None, directory: Annotated[Path | None, typer.O
     with _engine(database_url, home) as engine:
         done = _run(lambda: bootstrap_shipped(engine, actor or _default_actor(), directory=directory))
     if as_json:
-        _echo(done)
+        echo_json(done)
         return
     for d in done:
         _console().print(f"{d['scenario_id']:<28} {d['version']}  {d['action']}")
@@ -270,7 +265,7 @@ def backtest_cmd(version: Annotated[str, typer.Argument(help="Policy version has
         out = _run(lambda: backtest(engine, version, as_of, home=home, limit_enterprises=limit_enterprises,
                                     examples=examples, console=err_console))
     if as_json:
-        _echo(out)
+        echo_json(out)
         return
     _print_backtest(out, _console())
 
@@ -307,7 +302,7 @@ def decision_show(decision_id: Annotated[int, typer.Argument(help="Decision id."
     from puhui.decisioning.records import get_decision
 
     with _engine(database_url, home) as engine:
-        _echo(_run(lambda: get_decision(engine, decision_id)))
+        echo_json(_run(lambda: get_decision(engine, decision_id)))
 
 
 @decision_app.command("replay")
@@ -321,7 +316,7 @@ def decision_replay(decision_id: Annotated[int, typer.Argument(help="Decision id
     with _engine(database_url, home) as engine:
         out = _run(lambda: replay_decision(engine, decision_id, rescore=rescore, home=home))
     if as_json:
-        _echo(out)
+        echo_json(out)
     else:
         c = _console()
         verdict = "[green]identical[/]" if out["equal"] else "[red]differs[/]"

@@ -9,7 +9,6 @@ line `[code] message` and exit with status 2. `mount(model_app)` adds the comman
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from puhui.clikit import fail
+from puhui.clikit import echo_json, fail
 from puhui.core.errors import NotFound, PuhuiError, ValidationError
 
 __all__ = ["mount"]
@@ -50,10 +49,6 @@ def _engine(url: str | None) -> Iterator[Any]:
         engine.dispose()
 
 
-def _echo_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, ensure_ascii=False, indent=1, default=str))
-
-
 def _metric(m: dict[str, Any], k: str) -> str:
     v = m.get(k)
     return "" if v is None else f"{v:.4f}"
@@ -68,7 +63,7 @@ def list_cmd(name: Annotated[str | None, typer.Argument(help="Only this model na
     with _engine(database_url) as engine:
         versions = registry.list_versions(engine, name, state=state)
     if as_json:
-        _echo_json([v.to_json() for v in versions])
+        echo_json([v.to_json() for v in versions])
         return
     t = Table(title="Model registry 模型注册表")
     for c in ("name", "version", "kind", "state", "shadow", "test AUC", "KS", "features", "author", "created"):
@@ -97,7 +92,7 @@ def show_cmd(name: Annotated[str, typer.Argument(help="Model name, e.g. sme_pd."
             m = registry.get(engine, name, version)
         evs = registry.events(engine, name)
     if as_json:
-        _echo_json({**m.to_json(with_metadata=True), "events": evs})
+        echo_json({**m.to_json(with_metadata=True), "events": evs})
         return
     console = Console()
     meta = m.metadata
@@ -139,7 +134,7 @@ def register_cmd(model: Annotated[Path, typer.Option("--model", help="scorecard.
     with _engine(database_url) as engine:
         m = registry.register(engine, obj, name=name, author=author, training=training, reason=reason, home=home)
     if as_json:
-        _echo_json(m.to_json())
+        echo_json(m.to_json())
         return
     Console().print(f"registered [bold]{m.version}[/] ({m.kind}, {m.state}) · artifact {m.artifact_dir}")
 
@@ -171,7 +166,7 @@ def _read_csv(path: Path) -> Any:
 
 def _print_posted(body: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        _echo_json(body)
+        echo_json(body)
         return
     prev = f" (previous champion {body['previous_champion']} retired)" if body.get("previous_champion") else ""
     Console().print(f"{body['action']}: [bold]{body['version']}[/] is now {body['state']}{prev}")
@@ -235,7 +230,7 @@ def retrain_cmd(name: Annotated[str, typer.Option("--name", help="Model name.")]
     with _engine(database_url) as engine:
         report = retrain(engine, root, cfg, console=console)
     if as_json:
-        _echo_json(report)
+        echo_json(report)
         return
     from puhui.models.retrain import render_markdown
 
@@ -260,7 +255,7 @@ def shadow_cmd(as_of: Annotated[str, typer.Option("--as-of", help="Score the ind
     with _engine(database_url) as engine:
         out = shadow_score_as_of(engine, root, on, name=name, console=console)
     if as_json:
-        _echo_json(out)
+        echo_json(out)
         return
     console.print(f"shadow run {out['run_id']} · {out['rows']:,} enterprises as of {out['as_of']} · champion "
                   f"{out['champion']['version']} (mean PD {out['champion']['mean_pd']:.4f}) · grades "

@@ -10,7 +10,6 @@ with status 2.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from puhui.clikit import fail
+from puhui.clikit import fail, publish
 from puhui.core.errors import PuhuiError
 
 __all__ = ["print_reject_inference", "reject_inference"]
@@ -88,12 +87,5 @@ def reject_inference(
         result = measure_universe(root, cfg, console=console)
     except PuhuiError as e:
         raise fail(e) from None
-    out = root / "models" / "reject_inference.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(result, ensure_ascii=False, indent=1, default=str)
-    out.write_text(text, encoding="utf-8")
-    if as_json:
-        typer.echo(text)
-    else:
-        print_reject_inference(result, console)
-        console.print(f"written {out}")
+    publish(result, root / "models" / "reject_inference.json", as_json=as_json, console=console,
+            show=lambda: print_reject_inference(result, console))

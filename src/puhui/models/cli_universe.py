@@ -11,7 +11,6 @@ Errors of the `PuhuiError` tree print as one line `[code] message` and exit with
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from puhui.clikit import fail
+from puhui.clikit import fail, publish
 from puhui.core.errors import PuhuiError
 
 __all__ = ["evaluate_universe", "print_evaluation"]
@@ -81,12 +80,5 @@ def evaluate_universe(
         result = run(root, cfg, console=console)
     except PuhuiError as e:
         raise fail(e) from None
-    out = root / "models" / "evaluation.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(result, ensure_ascii=False, indent=1, default=str)
-    out.write_text(text, encoding="utf-8")
-    if as_json:
-        typer.echo(text)
-    else:
-        print_evaluation(result, console)
-        console.print(f"written {out}")
+    publish(result, root / "models" / "evaluation.json", as_json=as_json, console=console,
+            show=lambda: print_evaluation(result, console))
