@@ -17,11 +17,9 @@ from puhui.core.errors import ConfigurationError, ValidationError
 from puhui.data.synth.config import SynthConfig
 from puhui.data.synth.runner import run_synth
 from puhui.models.cli_reject import print_reject_inference
-from puhui.models.reject_inference import fit_weighted_scorecard, fuzzy_augmentation, parcelling
+from puhui.models.reject_inference import fuzzy_augmentation, parcelling
 from puhui.models.reject_measure import RejectMeasureConfig, approve, auc_gain_se, measure_reject_inference
-from puhui.models.scorecard import Scorecard
 from puhui.models.trainset import TrainsetConfig, build_trainset
-from tests.models.conftest import make_credit
 
 
 def _frames(n_a: int, n_r: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -128,49 +126,6 @@ def test_parcelling_refuses_bad_settings() -> None:
     with pytest.raises(ValidationError) as e:
         parcelling(acc, y_a, rej, pd_a[:10], pd_r)
     assert e.value.code == "length_mismatch"
-
-
-# ---- the weighted scorecard against the lead's unweighted fit ----
-
-
-@pytest.fixture(scope="module")
-def small_credit() -> tuple[pd.DataFrame, np.ndarray]:
-    df, y, _ = make_credit(2500, seed=11)
-    return df, y
-
-
-def test_weighted_fit_with_unit_weights_is_scorecard_fit(small_credit) -> None:
-    df, y = small_credit
-    a = Scorecard.fit(df, y)
-    b = fit_weighted_scorecard(df, y, np.ones(len(y)))
-    assert a.features == b.features
-    assert a.points == b.points
-    assert np.array_equal(a.score(df), b.score(df))
-
-
-def test_integer_weights_equal_replicated_rows(small_credit) -> None:
-    df, y = small_credit
-    w = np.where(np.arange(len(y)) % 3 == 0, 2.0, 1.0)
-    w[::7] = 0.0  # zero weight = row left out
-    rep = np.repeat(np.arange(len(y)), w.astype(int))
-    a = Scorecard.fit(df.iloc[rep].reset_index(drop=True), y[rep])
-    b = fit_weighted_scorecard(df, y, w)
-    assert a.features == b.features
-    for f in a.features:
-        assert a.bins[f].splits == b.bins[f].splits and a.bins[f].groups == b.bins[f].groups
-        assert a.bins[f].counts == b.bins[f].counts and a.bins[f].events == b.bins[f].events
-        assert a.bins[f].woe == pytest.approx(b.bins[f].woe, abs=1e-12)
-    assert np.allclose(a.score(df), b.score(df), atol=0.011)  # points rounded to 0.01 each
-
-
-def test_weighted_fit_refuses_bad_weights(small_credit) -> None:
-    df, y = small_credit
-    with pytest.raises(ValidationError) as e:
-        fit_weighted_scorecard(df, y, np.ones(3))
-    assert e.value.code == "length_mismatch"
-    with pytest.raises(ValidationError) as e:
-        fit_weighted_scorecard(df, y, -np.ones(len(y)))
-    assert e.value.code == "invalid_weights"
 
 
 def test_approve_takes_the_lowest_risk_share_per_snapshot() -> None:

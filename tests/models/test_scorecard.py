@@ -145,3 +145,46 @@ def test_auc_at_least_default_optbinning_scorecard(card: Scorecard, credit: tupl
     assert ours >= theirs
     assert ours / oracle >= 0.97
     assert ours > 0.78
+
+
+# ---- sample weights (reject inference's augmented rows) ----
+
+
+@pytest.fixture(scope="module")
+def small_credit() -> tuple[pd.DataFrame, np.ndarray]:
+    df, y, _ = make_credit(2500, seed=11)
+    return df, y
+
+
+def test_weighted_fit_with_unit_weights_is_scorecard_fit(small_credit) -> None:
+    df, y = small_credit
+    a = Scorecard.fit(df, y)
+    b = Scorecard.fit(df, y, sample_weight=np.ones(len(y)))
+    assert a.features == b.features
+    assert a.points == b.points
+    assert np.array_equal(a.score(df), b.score(df))
+
+
+def test_integer_weights_equal_replicated_rows(small_credit) -> None:
+    df, y = small_credit
+    w = np.where(np.arange(len(y)) % 3 == 0, 2.0, 1.0)
+    w[::7] = 0.0  # zero weight = row left out
+    rep = np.repeat(np.arange(len(y)), w.astype(int))
+    a = Scorecard.fit(df.iloc[rep].reset_index(drop=True), y[rep])
+    b = Scorecard.fit(df, y, sample_weight=w)
+    assert a.features == b.features
+    for f in a.features:
+        assert a.bins[f].splits == b.bins[f].splits and a.bins[f].groups == b.bins[f].groups
+        assert a.bins[f].counts == b.bins[f].counts and a.bins[f].events == b.bins[f].events
+        assert a.bins[f].woe == pytest.approx(b.bins[f].woe, abs=1e-12)
+    assert np.allclose(a.score(df), b.score(df), atol=0.011)  # points rounded to 0.01 each
+
+
+def test_weighted_fit_refuses_bad_weights(small_credit) -> None:
+    df, y = small_credit
+    with pytest.raises(ValidationError) as e:
+        Scorecard.fit(df, y, sample_weight=np.ones(3))
+    assert e.value.code == "length_mismatch"
+    with pytest.raises(ValidationError) as e:
+        Scorecard.fit(df, y, sample_weight=-np.ones(len(y)))
+    assert e.value.code == "invalid_weights"

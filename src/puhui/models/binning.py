@@ -80,7 +80,7 @@ class FrozenBinning:
     @property
     def iv(self) -> float:
         """Information value Σ (%good − %bad) · WoE (Siddiqi 2006), on the smoothed shares."""
-        return _iv(np.asarray(self.counts), np.asarray(self.events))
+        return information_value(np.asarray(self.counts), np.asarray(self.events))
 
     def labels(self) -> list[str]:
         """Readable bin labels, e.g. `[0.12, 0.20)`, `{a, b}`, `Special`, `Missing`."""
@@ -133,7 +133,8 @@ def _fmt(v: float) -> str:
     return "-inf" if v == -math.inf else "inf" if v == math.inf else f"{v:.6g}"
 
 
-def _iv(counts: np.ndarray, events: np.ndarray) -> float:
+def information_value(counts: np.ndarray, events: np.ndarray) -> float:
+    """Information value Σ (%good − %bad) · WoE over populated bins, on smoothed shares (Siddiqi 2006)."""
     # Only populated bins carry evidence: the smoothing of an empty Special/Missing bin would otherwise give
     # a one-bin (constant-WoE) feature a small positive IV that lets it pass the IV floor.
     populated = counts > 0
@@ -178,50 +179,62 @@ def categorical_column(s: pd.Series) -> list[str | None]:
     return [None if k is pd.NA or k == "" else str(k) for k in s.astype("string").tolist()]
 
 
+def weighted_counts(b: FrozenBinning, s: pd.Series, y: np.ndarray,
+                    w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Rows (or sample-weight sums) and bads per bin of `b` on (`s`, `y`), in bin order incl. Special, Missing."""
+    idx = b.bin_index(s)
+    n = b.n_regular + 2
+    if w is None:
+        return np.bincount(idx, minlength=n), np.bincount(idx, weights=y, minlength=n).round()
+    return np.bincount(idx, weights=w, minlength=n), np.bincount(idx, weights=w * y, minlength=n)
+
+
 def _freeze(name: str, kind: Kind, splits: tuple[float, ...], groups: tuple[tuple[str, ...], ...],
-            specials: tuple[float, ...], s: pd.Series, y: np.ndarray, source: str) -> FrozenBinning:  # fmt: skip
+            specials: tuple[float, ...], s: pd.Series, y: np.ndarray, source: str,
+            w: np.ndarray | None = None) -> FrozenBinning:  # fmt: skip
+    """Counts and bads per bin (weight sums, stored rounded, when weighted); WoE from the unrounded sums."""
     proto = FrozenBinning(name, kind, splits, groups, specials, (), (), (), source)
-    idx = proto.bin_index(s)
-    n = proto.n_regular + 2
-    counts = np.bincount(idx, minlength=n)
-    events = np.bincount(idx, weights=y, minlength=n).round().astype(np.int64)
+    counts, events = weighted_counts(proto, s, y, w)
     woe = woe_from_counts(counts, events)
-    return FrozenBinning(name, kind, splits, groups, specials, tuple(int(c) for c in counts),
-                         tuple(int(e) for e in events), tuple(float(w) for w in woe), source)  # fmt: skip
+    return FrozenBinning(name, kind, splits, groups, specials, tuple(round(float(c)) for c in counts),
+                         tuple(round(float(e)) for e in events), tuple(float(v) for v in woe), source)  # fmt: skip
 
 
-def fit_binning(s: pd.Series, y: np.ndarray, *, name: str, kind: Kind, config: BinningConfig) -> FrozenBinning:
-    """Fit one feature's bins (optbinning, or the manual splits in `config.user_splits`) and freeze them."""
+def fit_binning(s: pd.Series, y: np.ndarray, *, name: str, kind: Kind, config: BinningConfig,
+                sample_weight: np.ndarray | None = None) -> FrozenBinning:  # fmt: skip
+    """Fit one feature's bins (optbinning, or the manual splits in `config.user_splits`) and freeze them;
+    with `sample_weight`, optbinning and the bin counts weigh each row."""
+    w = sample_weight
     specials = tuple(float(c) for c in config.special_codes) if kind == "numerical" else ()
     manual = config.user_splits.get(name)
     if manual is not None:
         if kind == "numerical":
             splits = tuple(sorted(float(v) for v in manual))
-            return _freeze(name, kind, splits, (), specials, s, y, "manual")
+            return _freeze(name, kind, splits, (), specials, s, y, "manual", w)
         groups = tuple(tuple(str(c) for c in g) for g in manual)
-        return _freeze(name, kind, (), groups, specials, s, y, "manual")
+        return _freeze(name, kind, (), groups, specials, s, y, "manual", w)
 
     trend = config.trends.get(name, config.default_trend)
     if kind == "categorical" and trend in ("ascending", "descending"):
         trend = "auto_asc_desc"  # a category has no order; the trend is over the sorted event rates
     try:
-        return _fit_optbinning(s, y, name=name, kind=kind, config=config, trend=trend, specials=specials)
+        return _fit_optbinning(s, y, name=name, kind=kind, config=config, trend=trend, specials=specials, w=w)
     except (ValueError, RuntimeError, TypeError, ArithmeticError) as e:
         # optbinning (or OR-Tools under it) failed on this column: fall back to quantile bins, named as such
         if kind == "numerical":
             x = numeric_column(s, name)
             x = x[np.isfinite(x) & ~np.isin(x, np.asarray(specials, dtype=float))]
             qs = np.unique(np.quantile(x, np.linspace(0, 1, config.max_n_bins + 1))[1:-1]) if x.size else []
-            fb = _freeze(name, kind, tuple(float(q) for q in qs), (), specials, s, y, "quantile_fallback")
+            fb = _freeze(name, kind, tuple(float(q) for q in qs), (), specials, s, y, "quantile_fallback", w)
         else:
             cats = sorted({k for k in categorical_column(s) if k is not None})
-            fb = _freeze(name, kind, (), tuple((c,) for c in cats), specials, s, y, "quantile_fallback")
+            fb = _freeze(name, kind, (), tuple((c,) for c in cats), specials, s, y, "quantile_fallback", w)
         fb_note = f"{type(e).__name__}: {e}"
         return FrozenBinning(**{**fb.__dict__, "source": f"fallback ({fb_note[:200]})"})
 
 
 def _fit_optbinning(s: pd.Series, y: np.ndarray, *, name: str, kind: Kind, config: BinningConfig, trend: str,
-                    specials: tuple[float, ...]) -> FrozenBinning:  # fmt: skip
+                    specials: tuple[float, ...], w: np.ndarray | None) -> FrozenBinning:  # fmt: skip
     from optbinning import OptimalBinning
 
     ob = OptimalBinning(name=name, dtype=kind, monotonic_trend=trend, max_n_bins=config.max_n_bins,
@@ -235,11 +248,11 @@ def _fit_optbinning(s: pd.Series, y: np.ndarray, *, name: str, kind: Kind, confi
         if finite.size and np.isinf(x).any():
             x = np.where(x == np.inf, finite.max(), np.where(x == -np.inf, finite.min(), x))
         lim = float(np.finfo(np.float32).max) / 4
-        ob.fit(np.clip(x, -lim, lim), y)
+        ob.fit(np.clip(x, -lim, lim), y, sample_weight=w)
         splits = tuple(float(v) for v in ob.splits)
-        return _freeze(name, kind, splits, (), specials, s, y, "optbinning")
+        return _freeze(name, kind, splits, (), specials, s, y, "optbinning", w)
     keys = categorical_column(s)
     x = np.array([np.nan if k is None else k for k in keys], dtype=object)
-    ob.fit(x, y)
+    ob.fit(x, y, sample_weight=w)
     groups = tuple(tuple(str(c) for c in g) for g in ob.splits)
-    return _freeze(name, kind, (), groups, specials, s, y, "optbinning")
+    return _freeze(name, kind, (), groups, specials, s, y, "optbinning", w)

@@ -166,7 +166,7 @@ def evaluate_models(ts: TrainingSet, config: EvaluationConfig | None = None) -> 
         if kind == "scorecard":
             sc_cfg = replace(cfg.scorecard, binning=replace(cfg.scorecard.binning, trends={**trends,
                              **cfg.scorecard.binning.trends}))  # fmt: skip
-            # one-bin features have IV 0 (binning._iv) and fall below the IV floor in selection
+            # one-bin features have IV 0 (binning.information_value) and fall below the IV floor in selection
             model: Scorecard | GBMModel = Scorecard.fit(train, y_tr, features=feats, kinds=ts.kinds, config=sc_cfg)
         else:
             g_cfg = replace(cfg.gbm, trends={**trends, **cfg.gbm.trends})

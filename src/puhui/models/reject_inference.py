@@ -1,4 +1,4 @@
-"""Reject inference (拒绝推断): fuzzy augmentation and parcelling, plus a sample-weighted scorecard fit.
+"""Reject inference (拒绝推断): fuzzy augmentation and parcelling.
 
 Owns the step from approved loans with known outcomes (the "known good/bad", KGB, sample) and declined
 applicants without outcomes to an augmented training set: frame, labels (1 = bad) and sample weights.
@@ -13,34 +13,20 @@ scoring", Journal of Applied Statistics, 2021; R package scoringTools):
   of the same score) and capped at 1, is the share of the band's rejects labelled bad — exactly
   round(n·rate) of them, chosen at random with a fixed seed; each reject enters once with weight w.
 
-The functions are pure (numpy/pandas in, an `Augmented` out). `Scorecard.fit` takes no sample weights, so
-`fit_weighted_scorecard` refits the same pipeline with weights (optbinning's `sample_weight`, weighted bin
-counts and WoE, the same IV/correlation/VIF selection, scikit-learn's weighted logistic regression, the same
-points); with unit weights it reproduces `Scorecard.fit`.
+The functions are pure (numpy/pandas in, an `Augmented` out); fit a scorecard on the result with
+`Scorecard.fit(frame, labels, sample_weight=weights)`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from puhui.core.errors import ValidationError
-from puhui.models.binning import (
-    BinningConfig,
-    FrozenBinning,
-    Kind,
-    _iv,
-    categorical_column,
-    numeric_column,
-    woe_from_counts,
-)
-from puhui.models.dataset import infer_kinds
-from puhui.models.scorecard import Scorecard, ScorecardConfig, _select
 
-__all__ = ["Augmented", "fit_weighted_binning", "fit_weighted_scorecard", "fuzzy_augmentation", "parcelling"]
+__all__ = ["Augmented", "fuzzy_augmentation", "parcelling"]
 
 
 @dataclass(frozen=True)
@@ -141,129 +127,3 @@ def parcelling(accepted: pd.DataFrame, y_accepted: np.ndarray, rejected: pd.Data
                      origin=np.array(["accepted"] * len(y) + ["reject"] * len(rejected), dtype=object),
                      inferred_bad_rate=float(y_r.mean()) if len(rejected) else float("nan"),
                      bands=pd.DataFrame(rows))  # fmt: skip
-
-
-# ---- sample-weighted scorecard (Scorecard.fit has no sample_weight) ----
-
-
-def _weighted_freeze(proto: FrozenBinning, s: pd.Series, y: np.ndarray, w: np.ndarray) -> FrozenBinning:
-    """Bin counts and bads as weight sums (stored rounded, as the frozen format holds integers); WoE from the
-    unrounded weighted sums with the binning module's smoothing."""
-    idx = proto.bin_index(s)
-    n = proto.n_regular + 2
-    counts = np.bincount(idx, weights=w, minlength=n)
-    events = np.bincount(idx, weights=w * y, minlength=n)
-    woe = woe_from_counts(counts, events)
-    return FrozenBinning(proto.name, proto.kind, proto.splits, proto.groups, proto.special_codes,
-                         tuple(round(float(c)) for c in counts), tuple(round(float(e)) for e in events),
-                         tuple(float(v) for v in woe), proto.source)  # fmt: skip
-
-
-def fit_weighted_binning(s: pd.Series, y: np.ndarray, w: np.ndarray, *, name: str, kind: Kind,
-                         config: BinningConfig) -> tuple[FrozenBinning, float]:  # fmt: skip
-    """One feature's optimal bins on weighted rows (optbinning `sample_weight`) and its weighted IV.
-
-    Mirrors `binning.fit_binning` (trends, special codes, ±inf handling, quantile fallback when optbinning
-    fails); manual `user_splits` are honoured.
-    """
-    from optbinning import OptimalBinning
-
-    specials = tuple(float(c) for c in config.special_codes) if kind == "numerical" else ()
-    manual = config.user_splits.get(name)
-    trend = config.trends.get(name, config.default_trend)
-    if kind == "categorical" and trend in ("ascending", "descending"):
-        trend = "auto_asc_desc"
-    splits: tuple[float, ...] = ()
-    groups: tuple[tuple[str, ...], ...] = ()
-    source = "optbinning"
-    if manual is not None:
-        source = "manual"
-        if kind == "numerical":
-            splits = tuple(sorted(float(v) for v in manual))
-        else:
-            groups = tuple(tuple(str(c) for c in g) for g in manual)
-    else:
-        ob = OptimalBinning(name=name, dtype=kind, monotonic_trend=trend, max_n_bins=config.max_n_bins,
-                            min_bin_size=config.min_bin_size,
-                            special_codes=list(specials) if specials else None)  # fmt: skip
-        try:
-            if kind == "numerical":
-                x = numeric_column(s, name)
-                finite = x[np.isfinite(x)]
-                if finite.size and np.isinf(x).any():
-                    x = np.where(x == np.inf, finite.max(), np.where(x == -np.inf, finite.min(), x))
-                lim = float(np.finfo(np.float32).max) / 4
-                ob.fit(np.clip(x, -lim, lim), y, sample_weight=w)
-                splits = tuple(float(v) for v in ob.splits)
-            else:
-                keys = categorical_column(s)
-                ob.fit(np.array([np.nan if k is None else k for k in keys], dtype=object), y, sample_weight=w)
-                groups = tuple(tuple(str(c) for c in g) for g in ob.splits)
-        except (ValueError, RuntimeError, TypeError, ArithmeticError) as e:
-            source = f"fallback ({type(e).__name__}: {e})"[:210]
-            if kind == "numerical":
-                x = numeric_column(s, name)
-                x = x[np.isfinite(x) & ~np.isin(x, np.asarray(specials, dtype=float))]
-                qs = np.unique(np.quantile(x, np.linspace(0, 1, config.max_n_bins + 1))[1:-1]) if x.size else []
-                splits = tuple(float(q) for q in qs)
-            else:
-                groups = tuple((c,) for c in sorted({k for k in categorical_column(s) if k is not None}))
-    proto = FrozenBinning(name, kind, splits, groups, specials, (), (), (), source)
-    fb = _weighted_freeze(proto, s, y, w)
-    idx = proto.bin_index(s)
-    n = proto.n_regular + 2
-    iv = _iv(np.bincount(idx, weights=w, minlength=n), np.bincount(idx, weights=w * y, minlength=n))
-    return fb, iv
-
-
-def fit_weighted_scorecard(df: pd.DataFrame, y: np.ndarray, weights: np.ndarray | None = None, *,
-                           features: Iterable[str] | None = None, kinds: Mapping[str, str] | None = None,
-                           config: ScorecardConfig | None = None) -> Scorecard:  # fmt: skip
-    """`Scorecard.fit` with sample weights: weighted bins, WoE and IV, weighted logistic regression.
-
-    Selection (IV floor/ceiling, correlation, VIF, coefficient sign) and scaling are the scorecard module's
-    own; the result is an ordinary `Scorecard` (scoring, exports, save/load unchanged).
-    """
-    from sklearn.linear_model import LogisticRegression
-
-    cfg = config or ScorecardConfig()
-    feats = list(features) if features is not None else list(df.columns)
-    kinds = dict(kinds) if kinds is not None else infer_kinds(df, feats)
-    y = np.asarray(y, dtype=int)
-    w = np.ones(y.size) if weights is None else np.asarray(weights, dtype=float)
-    if w.shape != y.shape or len(df) != y.size:
-        raise ValidationError(f"{len(df)} rows, {y.size} labels and {w.size} weights must match",
-                              code="length_mismatch")  # fmt: skip
-    if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
-        raise ValidationError("sample weights must be finite, non-negative and not all zero", code="invalid_weights")
-    keep = w > 0
-    if not keep.all():
-        df, y, w = df.loc[keep].reset_index(drop=True), y[keep], w[keep]
-    all_bins: dict[str, FrozenBinning] = {}
-    iv: dict[str, float] = {}
-    for f in feats:
-        all_bins[f], iv[f] = fit_weighted_binning(df[f], y, w, name=f, kind=kinds[f], config=cfg.binning)  # type: ignore[arg-type]
-    selection: dict[str, str] = {}
-    kept, woe = _select(df, all_bins, iv, cfg, selection)
-    if not kept:
-        raise ValidationError("no feature passed selection (IV, correlation, VIF); nothing to fit",
-                              code="no_features", dropped=selection)  # fmt: skip
-    while True:
-        lr = LogisticRegression(C=cfg.c, max_iter=1000)
-        lr.fit(np.column_stack([woe[f] for f in kept]), y, sample_weight=w)
-        coefs = lr.coef_[0]
-        wrong = [i for i, c in enumerate(coefs) if c > 0]
-        if not wrong or len(kept) == 1:
-            break
-        i = max(wrong, key=lambda i: coefs[i])
-        selection[kept[i]] = f"dropped: coefficient sign {coefs[i]:+.4f} contradicts WoE"
-        kept.pop(i)
-    for f in kept:
-        selection[f] = f"selected: IV {iv[f]:.4f}"
-    card = Scorecard(features=kept, bins={f: all_bins[f] for f in kept},
-                     coef={f: float(c) for f, c in zip(kept, coefs, strict=True)},
-                     intercept=float(lr.intercept_[0]), points={}, base_score=cfg.base_score,
-                     base_odds=cfg.base_odds, pdo=cfg.pdo, names=dict(cfg.names), selection=selection,
-                     all_bins=all_bins, inputs=feats)  # fmt: skip
-    card.points = card._scale(cfg.point_decimals)
-    return card

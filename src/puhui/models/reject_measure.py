@@ -32,7 +32,7 @@ from rich.console import Console
 
 from puhui.core.errors import ConfigurationError, NotFound, ValidationError
 from puhui.models import metrics
-from puhui.models.reject_inference import fit_weighted_scorecard, fuzzy_augmentation, parcelling
+from puhui.models.reject_inference import fuzzy_augmentation, parcelling
 from puhui.models.scorecard import Scorecard, ScorecardConfig
 from puhui.models.trainset import TrainingSet, TrainsetConfig, build_trainset
 
@@ -243,7 +243,7 @@ def measure_reject_inference(ts: TrainingSet, config: RejectMeasureConfig | None
 
     def fit(name: str, df: pd.DataFrame, y: np.ndarray, w: np.ndarray | None) -> Scorecard:
         t0 = time.perf_counter()
-        fitted[name] = fit_weighted_scorecard(df, y, w, features=feats, kinds=ts.kinds, config=sc_cfg)
+        fitted[name] = Scorecard.fit(df, y, features=feats, kinds=ts.kinds, config=sc_cfg, sample_weight=w)
         seconds[name] = round(time.perf_counter() - t0, 2)
         say(f"  {name}: {len(fitted[name].features)} features, {len(df):,} rows, {seconds[name]:.1f} s")
         return fitted[name]

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from puhui.core.errors import ConfigurationError, ValidationError
-from puhui.models.binning import BinningConfig, FrozenBinning, fit_binning
+from puhui.models.binning import BinningConfig, FrozenBinning, fit_binning, information_value, weighted_counts
 from puhui.models.dataset import check_columns, infer_kinds, to_frame
 
 FORMAT = "puhui.scorecard/1"
@@ -54,6 +54,15 @@ class ScorecardConfig:
         if self.pdo <= 0 or self.base_odds <= 0:
             raise ConfigurationError("pdo and base_odds must be positive", code="invalid_scaling",
                                      pdo=self.pdo, base_odds=self.base_odds)  # fmt: skip
+
+
+def _checked_weights(sample_weight: np.ndarray, rows: int, labels: int) -> np.ndarray:
+    w = np.asarray(sample_weight, dtype=float)
+    if w.shape != (labels,) or rows != labels:
+        raise ValidationError(f"{rows} rows, {labels} labels and {w.size} weights must match", code="length_mismatch")
+    if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
+        raise ValidationError("sample weights must be finite, non-negative and not all zero", code="invalid_weights")
+    return w
 
 
 def vif(x: np.ndarray) -> np.ndarray:
@@ -93,24 +102,35 @@ class Scorecard:
     # ---- training ----
     @classmethod
     def fit(cls, df: pd.DataFrame, y: np.ndarray, *, features: Iterable[str] | None = None,
-            kinds: Mapping[str, str] | None = None, config: ScorecardConfig | None = None) -> Scorecard:  # fmt: skip
-        """Bin, select, fit and scale on `df` (features) and `y` (1 = bad)."""
+            kinds: Mapping[str, str] | None = None, config: ScorecardConfig | None = None,
+            sample_weight: np.ndarray | None = None) -> Scorecard:  # fmt: skip
+        """Bin, select, fit and scale on `df` (features) and `y` (1 = bad).
+
+        `sample_weight` (≥ 0, e.g. the augmented rows of reject inference) weighs the bins, their WoE and IV
+        and the logistic regression; rows of weight 0 are left out. Integer weights equal replicated rows.
+        """
         from sklearn.linear_model import LogisticRegression
 
         cfg = config or ScorecardConfig()
         feats = list(features) if features is not None else list(df.columns)
         kinds = dict(kinds) if kinds is not None else infer_kinds(df, feats)
         y = np.asarray(y, dtype=int)
-        all_bins = {f: fit_binning(df[f], y, name=f, kind=kinds[f], config=cfg.binning) for f in feats}  # type: ignore[arg-type]
+        w = None if sample_weight is None else _checked_weights(sample_weight, len(df), y.size)
+        if w is not None and not (w > 0).all():
+            keep = w > 0
+            df, y, w = df.loc[keep].reset_index(drop=True), y[keep], w[keep]
+        all_bins = {f: fit_binning(df[f], y, name=f, kind=kinds[f], config=cfg.binning, sample_weight=w)  # type: ignore[arg-type]
+                    for f in feats}  # fmt: skip
         selection: dict[str, str] = {}
-        iv = {f: b.iv for f, b in all_bins.items()}
+        iv = {f: b.iv if w is None else information_value(*weighted_counts(b, df[f], y, w))
+              for f, b in all_bins.items()}  # fmt: skip
         kept, woe = _select(df, all_bins, iv, cfg, selection)
         if not kept:
             raise ValidationError("no feature passed selection (IV, correlation, VIF); nothing to fit",
                                   code="no_features", dropped=selection)  # fmt: skip
         while True:
             lr = LogisticRegression(C=cfg.c, max_iter=1000)
-            lr.fit(np.column_stack([woe[f] for f in kept]), y)
+            lr.fit(np.column_stack([woe[f] for f in kept]), y, sample_weight=w)
             coefs = lr.coef_[0]
             wrong = [i for i, c in enumerate(coefs) if c > 0]  # WoE is good-positive, so β must be ≤ 0
             if not wrong or len(kept) == 1:
