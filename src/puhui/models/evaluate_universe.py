@@ -136,17 +136,60 @@ def _report(name: str, y_tr: np.ndarray, p_tr: np.ndarray, test: pd.DataFrame, p
     }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class FittedModel:
+    """A model fitted on the train snapshots with its PDs on the train and the test rows."""
+
+    model: Scorecard | GBMModel
+    train_pd: np.ndarray
+    test_pd: np.ndarray
+    fit_seconds: float
+
+
+def candidate_features(ts: TrainingSet, cfg: EvaluationConfig) -> tuple[list[str], list[str]]:
+    """(pool, used): the indicators in scope, and those of them a model may use (not excluded, not constant in
+    train — a constant column carries no evidence, and the smoothed IV of its empty bins is not 0)."""
+    train = ts.train
+    pool = [f for f in ts.features if cfg.include is None or f in cfg.include]
+    return pool, [f for f in pool if f not in cfg.exclude and train[f].nunique(dropna=False) > 1]
+
+
+def fit_models(ts: TrainingSet, config: EvaluationConfig | None = None) -> dict[str, FittedModel]:
+    """Fit the configured models on `ts.train` with the library's risk trends; PDs on train and test rows."""
+    cfg = config or EvaluationConfig()
+    train, test = ts.train, ts.test
+    y_tr = train["label"].to_numpy()
+    _, feats = candidate_features(ts, cfg)
+    assert "true_pd_12m" not in feats and "label" not in feats
+    trends = ts.trends if cfg.use_trends else {}
+    out: dict[str, FittedModel] = {}
+    for kind in cfg.kinds:
+        t0 = time.perf_counter()
+        if kind == "scorecard":
+            sc_cfg = replace(cfg.scorecard, binning=replace(cfg.scorecard.binning, trends={**trends,
+                             **cfg.scorecard.binning.trends}))  # fmt: skip
+            # one-bin features have IV 0 (binning.information_value) and fall below the IV floor in selection
+            model: Scorecard | GBMModel = Scorecard.fit(train, y_tr, features=feats, kinds=ts.kinds, config=sc_cfg)
+        else:
+            g_cfg = replace(cfg.gbm, trends={**trends, **cfg.gbm.trends})
+            order = train["as_of"]
+            if cfg.enterprise_valid:  # early stopping and calibration on enterprises the booster never fits
+                order, share = enterprise_valid_order(train, cfg.gbm.valid_fraction)
+                g_cfg = replace(g_cfg, valid_fraction=share)
+            model = GBMModel.fit(train, y_tr, features=feats, kinds=ts.kinds, config=g_cfg, time=order)
+        fit_s = time.perf_counter() - t0
+        out[kind] = FittedModel(model, model.predict_pd(train[model.inputs]), model.predict_pd(test[model.inputs]),
+                                round(fit_s, 2))  # fmt: skip
+    return out
+
+
 def evaluate_models(ts: TrainingSet, config: EvaluationConfig | None = None) -> dict[str, Any]:
     """Fit the configured models on `ts.train`, evaluate on `ts.test`, with the oracle beside them."""
     cfg = config or EvaluationConfig()
     train, test = ts.train, ts.test
     y_tr = train["label"].to_numpy()
     y_te = test["label"].to_numpy()
-    # Constant columns in train carry no evidence (and the smoothed IV of their empty bins is not 0).
-    pool = [f for f in ts.features if cfg.include is None or f in cfg.include]
-    feats = [f for f in pool if f not in cfg.exclude and train[f].nunique(dropna=False) > 1]
-    assert "true_pd_12m" not in feats and "label" not in feats
-    trends = ts.trends if cfg.use_trends else {}
+    pool, feats = candidate_features(ts, cfg)
     true_pd = test["true_pd_12m"].to_numpy()
     oracle_auc = metrics.auc(y_te, true_pd)
     out: dict[str, Any] = {
@@ -161,25 +204,10 @@ def evaluate_models(ts: TrainingSet, config: EvaluationConfig | None = None) -> 
         "features_constant_in_train": sorted(set(pool) - set(feats) - set(cfg.exclude)),
         "models": {},
     }
-    for kind in cfg.kinds:
-        t0 = time.perf_counter()
-        if kind == "scorecard":
-            sc_cfg = replace(cfg.scorecard, binning=replace(cfg.scorecard.binning, trends={**trends,
-                             **cfg.scorecard.binning.trends}))  # fmt: skip
-            # one-bin features have IV 0 (binning.information_value) and fall below the IV floor in selection
-            model: Scorecard | GBMModel = Scorecard.fit(train, y_tr, features=feats, kinds=ts.kinds, config=sc_cfg)
-        else:
-            g_cfg = replace(cfg.gbm, trends={**trends, **cfg.gbm.trends})
-            order = train["as_of"]
-            if cfg.enterprise_valid:
-                order, share = enterprise_valid_order(train, cfg.gbm.valid_fraction)
-                g_cfg = replace(g_cfg, valid_fraction=share)
-            model = GBMModel.fit(train, y_tr, features=feats, kinds=ts.kinds, config=g_cfg, time=order)
-        fit_s = time.perf_counter() - t0
-        p_tr = model.predict_pd(train[model.inputs])
-        p_te = model.predict_pd(test[model.inputs])
-        rep = _report(kind, y_tr, p_tr, test, p_te, oracle_auc)
-        rep["fit_seconds"] = round(fit_s, 2)
+    for kind, fitted in fit_models(ts, cfg).items():
+        model = fitted.model
+        rep = _report(kind, y_tr, fitted.train_pd, test, fitted.test_pd, oracle_auc)
+        rep["fit_seconds"] = fitted.fit_seconds
         rep["features_used"] = len(model.features)
         if isinstance(model, Scorecard):
             rep["features"] = list(model.features)

@@ -20,9 +20,7 @@ import base64
 import io
 import json
 import math
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,13 +30,11 @@ import pandas as pd
 
 from puhui.core.errors import ValidationError
 from puhui.models import metrics
-from puhui.models.evaluate_universe import EvaluationConfig, enterprise_valid_order, group_auc
+from puhui.models.evaluate_universe import EvaluationConfig, FittedModel, fit_models, group_auc
 from puhui.models.monitoring import calibration_drift, grade_of
 
 __all__ = [
-    "FittedModel",
     "build_report",
-    "fit_universe_models",
     "jsonable",
     "render_html",
     "report_from_summary",
@@ -252,54 +248,12 @@ def report_from_summary(evaluation: Mapping[str, Any], *, title: str) -> dict[st
 
 
 # ---------------------------------------------------------------- the universe: fit as evaluate_models does
-@dataclass
-class FittedModel:
-    """A model fitted on the universe's train snapshots with its PDs on train and test rows."""
-
-    model: Any
-    train_pd: np.ndarray
-    test_pd: np.ndarray
-    fit_seconds: float
-
-
-def fit_universe_models(ts: Any, config: EvaluationConfig | None = None) -> dict[str, FittedModel]:
-    """Fit the configured models on `ts.train` with the same features, trends and settings as
-    `evaluate_universe.evaluate_models` (kept in step by a test comparing the AUCs)."""
-    from puhui.models.gbm import GBMModel
-    from puhui.models.scorecard import Scorecard
-
-    cfg = config or EvaluationConfig()
-    train, test = ts.train, ts.test
-    y_tr = train["label"].to_numpy()
-    pool = [f for f in ts.features if cfg.include is None or f in cfg.include]
-    feats = [f for f in pool if f not in cfg.exclude and train[f].nunique(dropna=False) > 1]
-    trends = ts.trends if cfg.use_trends else {}
-    out: dict[str, FittedModel] = {}
-    for kind in cfg.kinds:
-        t0 = time.perf_counter()
-        if kind == "scorecard":
-            sc_cfg = replace(cfg.scorecard, binning=replace(cfg.scorecard.binning, trends={**trends,
-                             **cfg.scorecard.binning.trends}))  # fmt: skip
-            model: Any = Scorecard.fit(train, y_tr, features=feats, kinds=ts.kinds, config=sc_cfg)
-        else:
-            g_cfg = replace(cfg.gbm, trends={**trends, **cfg.gbm.trends})
-            order = train["as_of"]
-            if cfg.enterprise_valid:  # early stopping and calibration on enterprises the booster never fits
-                order, share = enterprise_valid_order(train, cfg.gbm.valid_fraction)
-                g_cfg = replace(g_cfg, valid_fraction=share)
-            model = GBMModel.fit(train, y_tr, features=feats, kinds=ts.kinds, config=g_cfg, time=order)
-        fit_s = time.perf_counter() - t0
-        out[kind] = FittedModel(model, model.predict_pd(train[model.inputs]), model.predict_pd(test[model.inputs]),
-                                round(fit_s, 2))  # fmt: skip
-    return out
-
-
 def universe_report(ts: Any, config: EvaluationConfig | None = None, *,
                     title: str = "Out-of-time evaluation on the synthetic universe"
                     ) -> tuple[dict[str, Any], dict[str, FittedModel]]:  # fmt: skip
-    """Fit (see `fit_universe_models`) and report on the test snapshots with the oracle; returns the report
+    """Fit (`evaluate_universe.fit_models`) and report on the test snapshots with the oracle; returns the report
     and the fitted models."""
-    fitted = fit_universe_models(ts, config)
+    fitted = fit_models(ts, config)
     train, test = ts.train, ts.test
     rep = build_report(test["label"].to_numpy(), {k: f.test_pd for k, f in fitted.items()},
                        train_pd={k: f.train_pd for k, f in fitted.items()}, train_y=train["label"].to_numpy(),
